@@ -1,0 +1,3 @@
+from seskeys.cli import run
+
+run()

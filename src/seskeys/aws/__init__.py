@@ -1,0 +1,1 @@
+"""Everything that talks to AWS: sessions, inventory, policy evaluation, provisioning, rotation."""

@@ -1,0 +1,23 @@
+"""Running the ledger checks against a vault."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from seskeys.checks import CheckReport, run_checks
+from seskeys.checks.ledger import CHECKS, LedgerContext
+from seskeys.config import Config
+from seskeys.vault import Vault
+
+
+def ledger_parameters(config: Config) -> dict[str, Mapping[str, Any]]:
+    return {"ledger.key-age": {"max_key_age_days": config.max_key_age_days,
+                               "due_soon_days": config.due_soon_days}}
+
+
+def check_ledger(vault: Vault, config: Config, now: datetime) -> CheckReport:
+    context = LedgerContext(records=vault.records(), today=now.date(), vault=vault.info())
+    return run_checks(CHECKS, context, taken_at=now, scope="ledger",
+                      parameters=ledger_parameters(config))

@@ -1,0 +1,102 @@
+"""The ``seskeys`` command line: thin commands over the services; errors caught once, here."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from seskeys import __version__
+from seskeys import config as cfg
+from seskeys.cli.context import AppContext
+from seskeys.errors import ExitCode, SeskeysError
+
+app = typer.Typer(
+    name="seskeys",
+    help="Keep Amazon SES access keys safe: an encrypted, ticketed ledger of every key, "
+         "checked against your policy and your AWS accounts.\n\n"
+         "Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input error, "
+         "3 vault locked or wrong password, 4 integrity failure, 5 AWS or external tool error.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="markdown",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"seskeys {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    vault: Annotated[Path | None, typer.Option(
+        "--vault", envvar="SESKEYS_VAULT", help="Vault file (default: the platform data dir).",
+        show_envvar=True)] = None,
+    password_file: Annotated[Path | None, typer.Option(
+        "--password-file", help="Read the master password from this file "
+        "(or set SESKEYS_PASSWORD; otherwise you are prompted).")] = None,
+    config_file: Annotated[Path | None, typer.Option(
+        "--config", help="Configuration file (TOML).", envvar="SESKEYS_CONFIG")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    if isinstance(ctx.obj, AppContext):  # tests and the demo hand in a prepared context
+        ctx.obj.password_file = password_file or ctx.obj.password_file
+        if vault:
+            ctx.obj.config = ctx.obj.config.model_copy(update={"vault": vault})
+        return
+    config = cfg.load(config_file, overrides={"vault": vault})
+    ctx.obj = AppContext(config=config, password_file=password_file)
+
+
+def _register() -> None:
+    from seskeys.cli import checks, demo, log, records, template, vault
+
+    for module in (vault, records, log, checks, template, demo):
+        module.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
+    """Run the CLI in-process and return the exit code (tests call this directly)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="seskeys", standalone_mode=False, obj=obj)
+        return int(result) if isinstance(result, int) else 0
+    except SeskeysError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"seskeys: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"seskeys: hint: {exc.hint}", file=sys.stderr)
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        print("seskeys: aborted", file=sys.stderr)
+        return 130
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        print("seskeys: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""What every command needs: configuration, streams, the master password and the open vault.
+
+Built once per invocation from the root options and handed to commands via ``typer.Context``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import typer
+from rich.console import Console, RenderableType
+
+from seskeys import config as cfg
+from seskeys.errors import InputError, VaultLocked
+from seskeys.lifecycle import Actor
+from seskeys.vault import Vault
+from seskeys.vault.local import LocalVault
+
+
+def _read_secret_file(path: Path, what: str) -> str:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file {path}: {exc.strerror}") from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise InputError(f"{what} file {path} is empty")
+    return value
+
+
+def _tty_prompt(prompt: str) -> str:
+    """Ask on the controlling terminal; never read a password from a piped stdin."""
+    try:
+        with open("/dev/tty"):
+            pass
+    except OSError:
+        raise VaultLocked("no master password: there is no terminal to ask on",
+                          hint="use --password-file PATH or SESKEYS_PASSWORD") from None
+    return getpass.getpass(prompt)
+
+
+@dataclass
+class AppContext:
+    config: cfg.Config
+    password_file: Path | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
+    out: Console = field(default_factory=lambda: Console(soft_wrap=False))
+    err: Console = field(default_factory=lambda: Console(stderr=True))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    prompt: Callable[[str], str] = field(default=_tty_prompt)
+    _vault: Vault | None = None
+
+    # -- output ---------------------------------------------------------------------------
+
+    def emit(self, value: RenderableType) -> None:
+        """Results to stdout: plain text as is, rich renderables through the console."""
+        if isinstance(value, str):
+            self.out.file.write(value)
+            self.out.file.flush()
+        else:
+            self.out.print(value)
+
+    def say(self, message: str) -> None:
+        """Progress and summaries go to stderr, so stdout stays machine-readable."""
+        self.err.print(message, highlight=False)
+
+    @property
+    def interactive(self) -> bool:
+        return self.err.is_terminal
+
+    # -- identity and time ---------------------------------------------------------------------
+
+    def actor(self) -> Actor:
+        return Actor(name=self.config.who(), today=self.clock().date(),
+                     ticket_pattern=self.config.ticket_pattern)
+
+    # -- secrets ------------------------------------------------------------------------------
+
+    def master_password(self, *, confirm: bool = False) -> str:
+        if self.password_file:
+            return _read_secret_file(self.password_file, "password")
+        if self.environ.get("SESKEYS_PASSWORD"):
+            return self.environ["SESKEYS_PASSWORD"]
+        first = self.prompt("Master password: ")
+        if confirm and self.prompt("Repeat master password: ") != first:
+            raise InputError("the passwords do not match")
+        if not first:
+            raise VaultLocked("an empty master password is not accepted")
+        return first
+
+    def new_password(self, file: Path | None) -> str:
+        if file:
+            return _read_secret_file(file, "new password")
+        if self.environ.get("SESKEYS_NEW_PASSWORD"):
+            return self.environ["SESKEYS_NEW_PASSWORD"]
+        first = self.prompt("New master password: ")
+        if self.prompt("Repeat new master password: ") != first:
+            raise InputError("the passwords do not match")
+        if not first:
+            raise InputError("an empty master password is not accepted")
+        return first
+
+    def secret_from_stdin(self, what: str = "secret access key") -> str:
+        value = self.stdin.readline().strip()
+        if not value:
+            raise InputError(f"no {what} on stdin")
+        return value
+
+    def secret_from_prompt(self, what: str = "Secret access key") -> str:
+        value = self.prompt(f"{what}: ").strip()
+        if not value:
+            raise InputError(f"no {what.lower()} given")
+        return value
+
+    # -- the vault ---------------------------------------------------------------------------
+
+    def vault_path(self) -> Path:
+        return self.config.vault_path()
+
+    def open_vault(self) -> Vault:
+        if self._vault is None:
+            self._vault = LocalVault.open(self.vault_path(), self.master_password(),
+                                          clock=self.clock)
+        return self._vault
+
+    @contextmanager
+    def vault(self) -> Iterator[Vault]:
+        vault = self.open_vault()
+        try:
+            yield vault
+        finally:
+            vault.close()
+            self._vault = None
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj: Any = ctx.find_root().obj
+    if not isinstance(obj, AppContext):  # pragma: no cover - the root callback always sets it
+        raise RuntimeError("seskeys context missing")
+    return obj

@@ -1,0 +1,43 @@
+"""Shared option types and output helpers for commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import typer
+
+from seskeys.checks import CheckReport, Severity
+from seskeys.errors import InputError
+from seskeys.formats import Output
+
+
+def output_format(output: str | None, json_flag: bool, allowed: Sequence[Output],
+                  default: Output = Output.TABLE) -> Output:
+    """Resolve ``-o/--output`` and the ``--json`` shortcut against what a command offers."""
+    if json_flag:
+        if output and output != Output.JSON.value:
+            raise InputError("--json and --output disagree")
+        return Output.JSON
+    if output is None:
+        return default
+    chosen = next((o for o in allowed if o.value == output.lower()), None)
+    if chosen is None:
+        raise InputError(f"--output {output!r} is not offered here; use one of: "
+                         + ", ".join(o.value for o in allowed))
+    return chosen
+
+
+def fail_on(value: str) -> Severity | None:
+    """``--fail-on`` threshold; ``none`` never fails on findings."""
+    return None if value.lower() in ("none", "never") else Severity.parse(value)
+
+
+def exit_for(report: CheckReport, threshold: Severity | None) -> None:
+    if threshold is not None and report.fails_at(threshold):
+        raise typer.Exit(1)
+
+
+OUTPUT_HELP = "Output format: {}."
+JSON_HELP = "Shortcut for --output json."
+FAIL_ON_HELP = ("Exit 1 when a finding is at or above this severity "
+                "(info, low, medium, high, critical, or none).")

@@ -1,0 +1,25 @@
+"""Markdown renderings of check reports."""
+
+from __future__ import annotations
+
+from seskeys.checks import CheckReport
+
+
+def _cell(text: object) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def findings_markdown(report: CheckReport, heading: str = "Findings") -> str:
+    lines = [f"## {heading}", "",
+             f"Data taken {report.taken_at:%Y-%m-%d %H:%M} UTC; {len(report.checks)} checks, "
+             f"{len(report.findings)} finding(s), {len(report.skipped)} not assessed.", ""]
+    if report.findings:
+        lines += ["| Severity | Check | Subject | Finding | Remediation |",
+                  "|---|---|---|---|---|"]
+        for f in report.findings:
+            subject = f"{f.account}: {f.subject}" if f.account else f.subject
+            lines.append(f"| {f.severity.value} | `{f.check_id}` | {_cell(subject)} | "
+                         f"{_cell(f.message)} | {_cell(f.remediation)} |")
+    for s in report.skipped:
+        lines.append(f"- `{s.check_id}` {s.outcome.value}: {_cell(s.reason)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,83 @@
+"""Terminal tables (rich renderables). The CLI prints them; colour only on a TTY."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from seskeys.checks import CheckReport, Severity
+from seskeys.events import Event, LogVerification
+from seskeys.formats.views import change_text
+from seskeys.template import FIELDS
+
+_SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red",
+                   Severity.MEDIUM: "yellow", Severity.LOW: "cyan", Severity.INFO: "dim"}
+_STATUS_STYLE = {"active": "green", "inactive": "yellow", "revoked": "dim"}
+
+
+def records_table(rows: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"{len(rows)} record(s)", title_justify="left")
+    for column in ("Key name", "Client", "Status", "Access key", "Created", "Age (d)",
+                   "Rotation due", "Region"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(r["key_name"], r["client"],
+                      Text(r["status"], style=_STATUS_STYLE.get(r["status"], "")),
+                      r["access_key_id"], r["created_on"],
+                      "" if r["age_days"] is None else str(r["age_days"]),
+                      r["rotation_due"] or (f"revoked {r['revoked_on']}" if r["revoked_on"]
+                                            else ""),
+                      r["ses_region"] or "")
+    return table
+
+
+def record_table(view: Mapping[str, Any]) -> Table:
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for fid, value in view.items():
+        spec = FIELDS[fid]
+        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None
+                                                                    else str(value))
+        label = spec.label + (" *" if spec.extension else "")
+        table.add_row(label, shown)
+    return table
+
+
+def events_table(events: Iterable[Event], title: str = "Event log") -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("#", "When (UTC)", "Actor", "Action", "Ticket", "Key", "What changed"):
+        table.add_column(column, overflow="fold")
+    for e in events:
+        table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+                      e.ticket or "", e.key_name or "", change_text(e))
+    return table
+
+
+def findings_table(report: CheckReport) -> Table:
+    table = Table(title=f"{len(report.findings)} finding(s) — data taken "
+                  f"{report.taken_at:%Y-%m-%d %H:%M} UTC", title_justify="left")
+    for column in ("Severity", "Check", "Subject", "Finding", "Remediation"):
+        table.add_column(column, overflow="fold")
+    for f in report.findings:
+        subject = f.subject
+        if f.key_id and f.key_id not in subject:
+            subject = f"{subject} ({f.key_id})"
+        if f.account:
+            subject = f"{f.account}: {subject}"
+        table.add_row(Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]), f.check_id,
+                      subject, f.message, f.remediation)
+    for s in report.skipped:
+        table.add_row(Text(s.outcome.value, style="magenta"), s.check_id, "", s.reason, "")
+    return table
+
+
+def verification_text(result: LogVerification) -> Text:
+    if result.ok:
+        return Text(f"log verified: {result.events} events, chain unbroken, head #"
+                    f"{result.head_seq} {(result.head_mac or '')[:16]}", style="green")
+    return Text(f"log BROKEN at event {result.first_bad_seq}: {result.problem} "
+                f"({result.events} events verified before it)", style="bold red")

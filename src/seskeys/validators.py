@@ -1,0 +1,185 @@
+"""Format rules of the template's values. Pure functions; messages never echo a secret."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from seskeys.errors import ValidationFailed
+from seskeys.smtp import smtp_password_version, smtp_regions
+
+ACCESS_KEY_ID = re.compile(r"AKIA[A-Z2-7]{16}")
+TEMPORARY_KEY_ID = re.compile(r"ASIA[A-Z2-7]{16}")
+SECRET_KEY = re.compile(r"[A-Za-z0-9/+]{40}")
+IAM_USER = re.compile(r"[\w+=,.@-]{1,64}")
+IAM_GROUP = re.compile(r"[\w+=,.@-]{1,128}")
+ACCOUNT_ID = re.compile(r"\d{12}")
+DOMAIN = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+EMAIL = re.compile(r"[^@\s]{1,64}@(?P<domain>[^@\s]+)")
+# A 40-character run of the secret alphabet bounded by characters outside it, with upper, lower
+# and digit, is what a pasted secret looks like; hex digests (no upper case) do not match.
+_SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_SMTP_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{43}=(?![A-Za-z0-9/+=])|"
+                        r"(?<![A-Za-z0-9/+])[AB][A-Za-z0-9/+]{43}(?![A-Za-z0-9/+=])")
+
+_IDENTITY_TYPES = {
+    "domain": "Domain",
+    "email": "Email address",
+    "emailaddress": "Email address",
+    "email address": "Email address",
+    "e-mail": "Email address",
+    "e-mail address": "Email address",
+    "address": "Email address",
+}
+
+_LASTPASS_MONTHS = {
+    m.lower(): i
+    for i, m in enumerate(
+        ["January", "February", "March", "April", "May", "June", "July", "August",
+         "September", "October", "November", "December"], start=1)
+}
+
+
+def access_key_id(value: str) -> str:
+    value = value.strip()
+    if TEMPORARY_KEY_ID.fullmatch(value):
+        raise ValidationFailed(
+            "access_key_id: ASIA… is a temporary (STS) key id; it expires within hours and "
+            "cannot be used as SES SMTP credentials",
+            hint="record the long-term key (AKIA…) of the IAM user instead")
+    if not ACCESS_KEY_ID.fullmatch(value):
+        raise ValidationFailed(
+            "access_key_id: expected AKIA followed by 16 characters of A-Z and 2-7 "
+            f"(got {len(value)} characters)")
+    return value
+
+
+def secret_access_key(value: str) -> str:
+    value = value.strip()
+    if not SECRET_KEY.fullmatch(value):
+        raise ValidationFailed(
+            "secret_access_key: expected 40 characters of A-Z, a-z, 0-9, '/' and '+' "
+            f"(got {len(value)} characters)")
+    return value
+
+
+def smtp_password(value: str) -> str:
+    if smtp_password_version(value) is None:
+        raise ValidationFailed("smtp_password: not an SES SMTP password (44 base64 characters)")
+    return value
+
+
+def looks_like_secret(text: str) -> bool:
+    """True when free text holds what looks like a secret access key or SMTP password."""
+    for m in _SECRET_LIKE.finditer(text):
+        token = m.group(0)
+        if (any(c.isupper() for c in token) and any(c.islower() for c in token)
+                and any(c.isdigit() for c in token)):
+            return True
+    return any(smtp_password_version(m.group(0)) for m in _SMTP_LIKE.finditer(text))
+
+
+def no_secret_in(field_id: str, text: str) -> str:
+    if looks_like_secret(text):
+        raise ValidationFailed(
+            f"{field_id}: the value looks like a secret access key or SMTP password; "
+            "secrets belong only in Password fields",
+            hint="put the secret in secret_access_key (via --secret-stdin or the prompt)")
+    return text
+
+
+def identity_type(value: str) -> str:
+    canonical = _IDENTITY_TYPES.get(value.strip().lower())
+    if canonical is None:
+        raise ValidationFailed("ses_identity_type: expected 'Domain' or 'Email address'")
+    return canonical
+
+
+def identity(value: str, kind: str | None) -> str:
+    value = value.strip()
+    if kind == "Domain" and not DOMAIN.fullmatch(value):
+        raise ValidationFailed("ses_identity: not a domain name, but the identity type is Domain")
+    if kind == "Email address":
+        m = EMAIL.fullmatch(value)
+        if not m or not DOMAIN.fullmatch(m.group("domain")):
+            raise ValidationFailed(
+                "ses_identity: not an e-mail address, but the identity type is Email address")
+    if kind is None and not (DOMAIN.fullmatch(value) or EMAIL.fullmatch(value)):
+        raise ValidationFailed("ses_identity: expected a domain or an e-mail address")
+    return value
+
+
+def identity_kind_of(value: str) -> str:
+    return "Email address" if "@" in value else "Domain"
+
+
+def iam_user(value: str) -> str:
+    if not IAM_USER.fullmatch(value):
+        raise ValidationFailed(
+            "iam_user: up to 64 characters of letters, digits and +=,.@_-")
+    return value
+
+
+def iam_group(value: str) -> str:
+    if not IAM_GROUP.fullmatch(value):
+        raise ValidationFailed(
+            f"iam_groups: {value[:40]!r} is not an IAM group name "
+            "(up to 128 characters of letters, digits and +=,.@_-)")
+    return value
+
+
+def split_groups(value: str) -> list[str]:
+    return [g.strip() for g in re.split(r"[,\n;]", value) if g.strip()]
+
+
+def account_id(value: str) -> str:
+    value = value.strip()
+    if not ACCOUNT_ID.fullmatch(value):
+        raise ValidationFailed("aws_account_id: expected 12 digits")
+    return value
+
+
+def region(value: str) -> str:
+    value = value.strip()
+    if value not in smtp_regions():
+        raise ValidationFailed(
+            f"ses_region: {value!r} has no SES SMTP endpoint",
+            hint="regions: " + ", ".join(smtp_regions()))
+    return value
+
+
+def ticket(value: str, pattern: str, *, field_id: str = "ticket") -> str:
+    value = value.strip()
+    if not value:
+        raise ValidationFailed(f"{field_id}: a ticket is required")
+    if not re.fullmatch(pattern, value):
+        raise ValidationFailed(f"{field_id}: {value!r} does not match the ticket pattern "
+                               f"{pattern!r}", hint="set ticket_pattern in the configuration")
+    return value
+
+
+def parse_date(value: str | date, field_id: str = "date") -> date:
+    """ISO 8601, MM/DD/YYYY, or LastPass's ``June,20,2020``."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = value.strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    parts = text.split(",")
+    if len(parts) == 3 and parts[0].strip().lower() in _LASTPASS_MONTHS:
+        try:
+            return date(int(parts[2]), _LASTPASS_MONTHS[parts[0].strip().lower()], int(parts[1]))
+        except ValueError:
+            pass
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValidationFailed(
+            f"{field_id}: {text[:40]!r} is not a valid date (use YYYY-MM-DD or MM/DD/YYYY)"
+        ) from None

@@ -1,0 +1,501 @@
+"""The embedded vault: one SQLite file, every field encrypted, a change and its event in one
+transaction.
+
+Tables:
+  meta(key, value)            header (format, version, vault id, KDF, wrapped data key) and the
+                              sealed state (record count, head of the event chain)
+  records(id, version, event_seq, name_tag, akid_tag, summary, body)
+  events(seq, record_id, mac, body)
+  event_records(record_id, seq)   which events wrote which records
+
+``summary`` and ``body`` are AES-256-GCM blobs whose associated data binds them to the vault, the
+row id, its version and the event that wrote it; ``name_tag``/``akid_tag`` are keyed hashes for
+O(1) lookups. A record row is checked against the newest event naming it, so an old row replayed
+in place of a newer one is caught (and `verify` re-derives that index from the sealed events). Journal mode is DELETE with full sync: a committed change is
+in the main file, and a crash leaves the previous or the next state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from seskeys.errors import (
+    Conflict,
+    InputError,
+    IntegrityError,
+    NotFound,
+    VaultBusy,
+)
+from seskeys.events import GENESIS, Action, Event, EventDraft, LogVerification, chain_mac
+from seskeys.model import KeyRecord, RecordSummary, Status
+from seskeys.vault import Change, VaultInfo
+from seskeys.vault import crypto as c
+
+FORMAT = "seskeys-vault"
+FORMAT_VERSION = 1
+# Ordered upgrade steps: UPGRADES[n] turns a version-n file into version n+1.
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE records (
+    id TEXT PRIMARY KEY, version INTEGER NOT NULL, event_seq INTEGER NOT NULL,
+    name_tag BLOB NOT NULL, akid_tag BLOB NOT NULL, summary BLOB NOT NULL, body BLOB NOT NULL);
+CREATE INDEX records_name ON records(name_tag);
+CREATE INDEX records_akid ON records(akid_tag);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY, record_id TEXT, mac BLOB NOT NULL, body BLOB NOT NULL);
+CREATE TABLE event_records (
+    record_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (record_id, seq)) WITHOUT ROWID;
+"""
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Keys:
+    def __init__(self, data_key: bytes) -> None:
+        self.records = c.Sealer(c.subkey(data_key, "records"))
+        self.events = c.Sealer(c.subkey(data_key, "events"))
+        self.state = c.Sealer(c.subkey(data_key, "state"))
+        self.chain = c.subkey(data_key, "event-chain")
+        self.index = c.subkey(data_key, "name-index")
+        self.fingerprint = c.subkey(data_key, "fingerprint")
+
+
+def _header_ad(header: dict[str, Any]) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+@contextlib.contextmanager
+def _db_errors(path: Path) -> Iterator[None]:
+    """SQLite failures as typed errors: a busy lock is retryable, anything else is integrity."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise VaultBusy("the vault is busy: another seskeys process is writing",
+                            hint="retry in a moment") from None
+        raise IntegrityError(f"vault file {path} is damaged: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise IntegrityError(f"vault file {path} is damaged or not a vault: {exc}") from None
+
+
+class LocalVault:
+    """The default backend. Create with :meth:`create`, open with :meth:`open`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, header: dict[str, Any],
+                 data_key: bytes, clock: Clock) -> None:
+        self._path = path
+        self._conn = conn
+        self._header = header
+        self._data_key = data_key
+        self._keys = _Keys(data_key)
+        self._clock = clock
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path, password: str, params: c.KdfParams, *, actor: str,
+               clock: Clock = utc_now, busy_timeout: float = 5.0) -> LocalVault:
+        path = Path(path)
+        if path.exists():
+            raise Conflict(f"{path} already exists", hint="choose another --vault path")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        try:
+            conn = _connect(path, busy_timeout)
+            data_key = c.new_data_key()
+            header = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                      "vault_id": uuid.uuid4().hex, "kdf": params.to_json()}
+            wrapped = c.wrap_key(c.derive_kek(password, params), data_key, _header_ad(header))
+            with _db_errors(path):
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    conn.execute(statement)
+                for key, value in header.items():
+                    conn.execute("INSERT INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+                conn.execute("INSERT INTO meta VALUES ('wrapped_key', ?)",
+                              (json.dumps(wrapped.hex()),))
+                conn.execute("COMMIT")
+            vault = cls(path, conn, header, data_key, clock)
+            vault.log(EventDraft(action=Action.INIT, actor=actor, detail=params.describe()))
+            return vault
+        except BaseException:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
+
+    @classmethod
+    def open(cls, path: Path, password: str, *, clock: Clock = utc_now,
+             busy_timeout: float = 5.0) -> LocalVault:
+        path = Path(path)
+        if not path.is_file():
+            raise NotFound(f"no vault at {path}", hint="create one with `seskeys init`")
+        conn = _connect(path, busy_timeout)
+        with _db_errors(path):
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        header, wrapped = cls._read_header(path, meta)
+        params = c.KdfParams.from_json(header["kdf"])
+        c.check_kdf_strength(params)
+        data_key = c.unwrap_key(c.derive_kek(password, params), wrapped, _header_ad(header))
+        return cls(path, conn, header, data_key, clock)
+
+    @staticmethod
+    def _read_header(path: Path, meta: dict[str, str]) -> tuple[dict[str, Any], bytes]:
+        try:
+            header = {k: json.loads(meta[k]) for k in ("format", "format_version", "vault_id",
+                                                          "kdf")}
+            wrapped = bytes.fromhex(json.loads(meta["wrapped_key"]))
+        except (KeyError, ValueError, TypeError):
+            raise IntegrityError(f"{path}: vault header is missing or unreadable") from None
+        if header["format"] != FORMAT:
+            raise IntegrityError(f"{path} is not a seskeys vault")
+        version = header["format_version"]
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise IntegrityError(f"{path}: vault format {version!r} is newer than this seskeys "
+                                 "understands", hint="upgrade seskeys")
+        if version < FORMAT_VERSION:
+            raise InputError(f"{path}: vault format {version} needs an upgrade step",
+                             hint="run the newer seskeys' `seskeys upgrade`")
+        if not isinstance(header["kdf"], dict):
+            raise IntegrityError(f"{path}: vault header KDF is unreadable")
+        return header, wrapped
+
+    def change_password(self, password: str, params: c.KdfParams, *, actor: str) -> Event:
+        """Re-wrap the data key under a new master password; records are untouched."""
+        header = dict(self._header, kdf=params.to_json())
+        wrapped = c.wrap_key(c.derive_kek(password, params), self._data_key, _header_ad(header))
+        draft = EventDraft(action=Action.PASSWD, actor=actor, detail=params.describe())
+        with self._write() as conn:
+            conn.execute("UPDATE meta SET value=? WHERE key='kdf'", (json.dumps(header["kdf"]),))
+            conn.execute("UPDATE meta SET value=? WHERE key='wrapped_key'",
+                         (json.dumps(wrapped.hex()),))
+            event = self._append_event(conn, draft)
+        self._header = header
+        return event
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def vault_id(self) -> str:
+        return str(self._header["vault_id"])
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def kdf(self) -> c.KdfParams:
+        return c.KdfParams.from_json(self._header["kdf"])
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> LocalVault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- associated data and tags ---------------------------------------------------------------
+
+    def _record_ad(self, record_id: str, version: int, event_seq: int, part: str) -> bytes:
+        return f"{self.vault_id}|record|{record_id}|{version}|{event_seq}|{part}".encode()
+
+    def _event_ad(self, seq: int, record_id: str | None) -> bytes:
+        return f"{self.vault_id}|event|{seq}|{record_id or ''}".encode()
+
+    def _name_tag(self, key_name: str) -> bytes:
+        return c.keyed_hash(self._keys.index, "name:" + key_name.strip().casefold())
+
+    def _akid_tag(self, access_key_id: str) -> bytes:
+        return c.keyed_hash(self._keys.index, "akid:" + access_key_id.strip())
+
+    def fingerprint(self, value: str) -> str:
+        return c.keyed_hash(self._keys.fingerprint, value).hex()[:32]
+
+    # -- state: record count and chain head, sealed ---------------------------------------------
+
+    def _read_state(self, conn: sqlite3.Connection) -> dict[str, Any]:
+        row = conn.execute("SELECT value FROM meta WHERE key='state'").fetchone()
+        if row is None:
+            return {"count": 0, "head_seq": 0, "head_mac": GENESIS.hex()}
+        blob = bytes.fromhex(json.loads(row[0]))
+        plain = self._keys.state.open(blob, f"{self.vault_id}|state".encode(), "vault state")
+        state: dict[str, Any] = json.loads(plain)
+        return state
+
+    def _write_state(self, conn: sqlite3.Connection, state: dict[str, Any]) -> None:
+        blob = self._keys.state.seal(json.dumps(state).encode(), f"{self.vault_id}|state".encode())
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (json.dumps(blob.hex()),))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _decode_summary(self, row: Sequence[Any]) -> RecordSummary:
+        record_id, version, event_seq, name_tag, summary = row[:5]
+        plain = self._keys.records.open(summary, self._record_ad(record_id, version, event_seq,
+                                                                 "summary"), "a record")
+        try:
+            result = RecordSummary.model_validate_json(plain)
+        except ValidationError:
+            raise IntegrityError(f"record {record_id} is unreadable") from None
+        if result.id != record_id or name_tag != self._name_tag(result.key_name):
+            raise IntegrityError(f"record {record_id} does not match its index (tampered)")
+        return result
+
+    def _decode_body(self, row: Sequence[Any]) -> KeyRecord:
+        record_id, version, event_seq, name_tag, body = row[:5]
+        plain = self._keys.records.open(body, self._record_ad(record_id, version, event_seq,
+                                                              "body"), "a record")
+        try:
+            record = KeyRecord.model_validate_json(plain)
+        except ValidationError:
+            raise IntegrityError(f"record {record_id} is unreadable") from None
+        if (record.id != record_id or record.version != version
+                or name_tag != self._name_tag(record.key_name)):
+            raise IntegrityError(f"record {record_id} does not match its index (tampered)")
+        return record
+
+    def _check_fresh(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Each row must be the one the newest event for it wrote: catches replayed rows."""
+        for row in rows:
+            record_id, event_seq, newest = row[0], row[2], row[-1]
+            if newest != event_seq:
+                raise IntegrityError(
+                    f"record {record_id} is not the version the event log last wrote "
+                    "(an old row was replayed or the log was cut)")
+
+    def _check_count(self, conn: sqlite3.Connection, found: int) -> None:
+        expected = self._read_state(conn)["count"]
+        if found != expected:
+            raise IntegrityError(f"the vault holds {found} records but its sealed state says "
+                                 f"{expected} (rows were removed or added)")
+
+    _SELECT = ("SELECT r.id, r.version, r.event_seq, r.name_tag, r.{part}, "
+               "(SELECT MAX(w.seq) FROM event_records w WHERE w.record_id = r.id) "
+               "FROM records r")
+
+    def _rows(self, part: str, where: str = "", args: Sequence[Any] = ()) -> list[Any]:
+        sql = self._SELECT.format(part=part) + (f" WHERE {where}" if where else "")
+        with _db_errors(self._path):
+            rows = self._conn.execute(sql, args).fetchall()
+        self._check_fresh(rows)
+        return rows
+
+    def summaries(self) -> list[RecordSummary]:
+        with _db_errors(self._path), self._read():
+            rows = self._rows("summary")
+            self._check_count(self._conn, len(rows))
+        return [self._decode_summary(r) for r in rows]
+
+    def records(self) -> list[KeyRecord]:
+        with _db_errors(self._path), self._read():
+            rows = self._rows("body")
+            self._check_count(self._conn, len(rows))
+        return [self._decode_body(r) for r in rows]
+
+    def get(self, record_id: str) -> KeyRecord:
+        rows = self._rows("body", "r.id = ?", (record_id,))
+        if not rows:
+            raise NotFound(f"no record with id {record_id}")
+        return self._decode_body(rows[0])
+
+    def by_name(self, key_name: str) -> list[KeyRecord]:
+        rows = self._rows("body", "r.name_tag = ?", (self._name_tag(key_name),))
+        if not rows:
+            self.summaries()  # a miss is rare: prove the index is intact before saying so
+        return [self._decode_body(r) for r in rows]
+
+    def by_access_key_id(self, access_key_id: str) -> list[KeyRecord]:
+        rows = self._rows("body", "r.akid_tag = ?", (self._akid_tag(access_key_id),))
+        records = [self._decode_body(r) for r in rows]
+        for record in records:
+            if record.access_key_id != access_key_id.strip():
+                raise IntegrityError(f"record {record.id} does not match its index (tampered)")
+        return records
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[None]:
+        """A consistent snapshot across several SELECTs."""
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        with _db_errors(self._path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _append_event(self, conn: sqlite3.Connection, draft: EventDraft,
+                      written: tuple[str, ...] = ()) -> Event:
+        state = self._read_state(conn)
+        seq = int(state["head_seq"]) + 1
+        event = Event(**draft.model_dump(), seq=seq, at=self._clock(), records=written)
+        mac = chain_mac(self._keys.chain, bytes.fromhex(state["head_mac"]), event)
+        event = event.model_copy(update={"mac": mac.hex()})
+        body = self._keys.events.seal(event.canonical(), self._event_ad(seq, event.record_id))
+        conn.execute("INSERT INTO events VALUES (?, ?, ?, ?)", (seq, event.record_id, mac, body))
+        conn.executemany("INSERT INTO event_records VALUES (?, ?)", [(r, seq) for r in written])
+        state.update(head_seq=seq, head_mac=mac.hex())
+        self._write_state(conn, state)
+        return event
+
+    def _store(self, conn: sqlite3.Connection, record: KeyRecord, event_seq: int) -> KeyRecord:
+        row = conn.execute("SELECT version FROM records WHERE id = ?", (record.id,)).fetchone()
+        stored_version = row[0] if row else 0
+        if stored_version != record.version:
+            raise Conflict(f"record {record.key_name!r} was changed by another command; "
+                           "nothing was written", hint="run the command again")
+        if not record.revoked:
+            self._check_unique_name(conn, record)
+        new = record.model_copy(update={"version": record.version + 1})
+        version = new.version
+        summary = RecordSummary.of(new).model_dump_json().encode()
+        body = json.dumps(new.to_storage(), ensure_ascii=False).encode("utf-8")
+        values = (
+            version, event_seq, self._name_tag(new.key_name), self._akid_tag(new.access_key_id),
+            self._keys.records.seal(summary, self._record_ad(new.id, version, event_seq,
+                                                             "summary")),
+            self._keys.records.seal(body, self._record_ad(new.id, version, event_seq, "body")),
+        )
+        if row:
+            conn.execute("UPDATE records SET version=?, event_seq=?, name_tag=?, akid_tag=?, "
+                         "summary=?, body=? WHERE id=?", (*values, new.id))
+        else:
+            conn.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", (new.id, *values))
+        return new
+
+    def _check_unique_name(self, conn: sqlite3.Connection, record: KeyRecord) -> None:
+        rows = conn.execute(
+            "SELECT id, version, event_seq, name_tag, summary FROM records "
+            "WHERE name_tag = ? AND id != ?", (self._name_tag(record.key_name), record.id),
+        ).fetchall()
+        for row in rows:
+            if self._decode_summary(row).status is not Status.REVOKED:
+                raise Conflict(f"key name {record.key_name!r} is already used by a record that "
+                               "is not revoked", hint="choose another --key-name")
+
+    def _apply(self, conn: sqlite3.Connection, change: Change) -> tuple[list[KeyRecord], Event]:
+        ids = {r.id for r in change.records}
+        if len(ids) != len(change.records):
+            raise InputError("one change names the same record twice")
+        event = self._append_event(conn, change.event, tuple(r.id for r in change.records))
+        stored = [self._store(conn, record, event.seq) for record in change.records]
+        if stored:
+            state = self._read_state(conn)
+            state["count"] += sum(1 for r in stored if r.version == 1)
+            self._write_state(conn, state)
+        return stored, event
+
+    def commit(self, change: Change) -> tuple[list[KeyRecord], Event]:
+        if change.event.record_id is None and len(change.records) == 1:
+            change = Change(change.records, change.event.model_copy(
+                update={"record_id": change.records[0].id}))
+        with self._write() as conn:
+            return self._apply(conn, change)
+
+    def commit_many(self, changes: Sequence[Change]) -> list[Event]:
+        """Several changes in one transaction: all land or none does."""
+        with self._write() as conn:
+            return [self._apply(conn, ch)[1] for ch in changes]
+
+    def log(self, event: EventDraft) -> Event:
+        with self._write() as conn:
+            return self._append_event(conn, event)
+
+    # -- the log ------------------------------------------------------------------------------
+
+    def _decode_event(self, seq: int, record_id: str | None, mac: bytes, body: bytes) -> Event:
+        plain = self._keys.events.open(body, self._event_ad(seq, record_id), f"event {seq}")
+        try:
+            event = Event.model_validate_json(plain)
+        except ValidationError:
+            raise IntegrityError(f"event {seq} is unreadable") from None
+        if event.seq != seq or event.record_id != record_id:
+            raise IntegrityError(f"event {seq} does not match its row (tampered)")
+        return event.model_copy(update={"mac": mac.hex()})
+
+    def events(self) -> list[Event]:
+        with _db_errors(self._path):
+            rows = self._conn.execute("SELECT seq, record_id, mac, body FROM events "
+                                      "ORDER BY seq").fetchall()
+        return [self._decode_event(*row) for row in rows]
+
+    def verify(self) -> LogVerification:
+        """Walk the whole chain, then check the head and that every record row is current."""
+        previous, count, last_seq = GENESIS, 0, 0
+        with _db_errors(self._path), self._read():
+            rows = self._conn.execute("SELECT seq, record_id, mac, body FROM events "
+                                      "ORDER BY seq").fetchall()
+            state = self._read_state(self._conn)
+            record_rows = self._conn.execute("SELECT id, event_seq FROM records").fetchall()
+        newest: dict[str, int] = {}
+        for seq, record_id, mac, body in rows:
+            try:
+                event = self._decode_event(seq, record_id, mac, body)
+            except IntegrityError as exc:
+                return _broken(count, seq, exc.message)
+            if seq != last_seq + 1:
+                return _broken(count, seq, f"events {last_seq + 1}..{seq - 1} are missing")
+            if chain_mac(self._keys.chain, previous, event) != mac:
+                return _broken(count, seq, "its MAC does not chain from the previous event")
+            previous, count, last_seq = mac, count + 1, seq
+            newest.update(dict.fromkeys(event.records, seq))
+        if state["head_seq"] != last_seq or state["head_mac"] != previous.hex():
+            return _broken(count, last_seq + 1,
+                           f"the log ends at event {last_seq} but the vault's sealed head is "
+                           f"event {state['head_seq']} (events were removed)")
+        for record_id, event_seq in record_rows:
+            if newest.get(record_id) != event_seq:
+                return _broken(count, event_seq,
+                               f"record {record_id} is not the version its newest event wrote")
+        if len(record_rows) != state["count"]:
+            return _broken(count, last_seq, "the number of records differs from the sealed state")
+        return LogVerification(ok=True, events=count, head_seq=last_seq, head_mac=previous.hex())
+
+    def info(self) -> VaultInfo:
+        params = self.kdf
+        with _db_errors(self._path):
+            records = self._conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            events = self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return VaultInfo(backend="local", location=str(self._path), vault_id=self.vault_id,
+                         kdf=params.describe(), insecure_kdf=params.profile == c.INSECURE_TEST,
+                         records=records, events=events, format_version=FORMAT_VERSION)
+
+
+def _broken(count: int, seq: int, problem: str) -> LogVerification:
+    return LogVerification(ok=False, events=count, first_bad_seq=seq, problem=problem)
