@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-
 GENESIS = b"\x00" * 32
 
 

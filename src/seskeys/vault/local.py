@@ -11,8 +11,9 @@ Tables:
 ``summary`` and ``body`` are AES-256-GCM blobs whose associated data binds them to the vault, the
 row id, its version and the event that wrote it; ``name_tag``/``akid_tag`` are keyed hashes for
 O(1) lookups. A record row is checked against the newest event naming it, so an old row replayed
-in place of a newer one is caught (and `verify` re-derives that index from the sealed events). Journal mode is DELETE with full sync: a committed change is
-in the main file, and a crash leaves the previous or the next state.
+in place of a newer one is caught (and `verify` re-derives that index from the sealed events).
+Journal mode is DELETE with full sync: a committed change is in the main file, and a crash leaves
+the previous or the next state.
 """
 
 from __future__ import annotations
