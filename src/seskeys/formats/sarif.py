@@ -30,7 +30,7 @@ def _location(f: Finding) -> list[dict[str, Any]]:
 
 
 def _result(f: Finding, rule_index: int) -> dict[str, Any]:
-    properties = {k: v for k, v in (("account", f.account), ("principal", f.principal),
+    properties: dict[str, Any] = {k: v for k, v in (("account", f.account), ("principal", f.principal),
                                     ("keyId", f.key_id), ("record", f.record),
                                     ("client", f.client)) if v}
     if f.evidence:
@@ -42,7 +42,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def to_sarif(report: CheckReport, tool_name: str = "seskeys") -> dict[str, Any]:
-    rules = []
+    rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for check in report.checks:
         index[check.id] = len(rules)
