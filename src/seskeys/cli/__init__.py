@@ -60,9 +60,9 @@ def root(
 
 
 def _register() -> None:
-    from seskeys.cli import aws, checks, demo, log, records, template, vault
+    from seskeys.cli import aws, checks, demo, log, records, report, template, vault
 
-    for module in (vault, records, log, checks, template, aws, demo):
+    for module in (vault, records, log, checks, template, aws, report, demo):
         module.register(app)
 
 

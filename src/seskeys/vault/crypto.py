@@ -64,7 +64,9 @@ class KdfParams:
                 or self.parallelism < MIN_PARALLELISM)
 
     def describe(self) -> str:
-        return (f"argon2id m={self.memory_kib // 1024} MiB t={self.time_cost} "
+        memory = (f"{self.memory_kib // 1024} MiB" if self.memory_kib >= 1024
+                  else f"{self.memory_kib} KiB")
+        return (f"argon2id m={memory} t={self.time_cost} "
                 f"p={self.parallelism} ({self.profile})")
 
 
