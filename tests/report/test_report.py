@@ -9,9 +9,9 @@ import pytest
 from seskeys import compliance, report
 from seskeys.checks import all_checks
 from seskeys.compliance import Status
+from seskeys.formats.jsonfmt import to_json
 from seskeys.formats.report_data import report_dict, report_markdown
 from seskeys.formats.report_html import to_html
-from seskeys.formats.jsonfmt import to_json
 
 GOLDEN = Path(__file__).parent.parent / "data" / "report"
 RENDERERS = {"report.md": report_markdown, "report.html": to_html,

@@ -16,7 +16,8 @@ SEVERITY_COLOURS = {Severity.CRITICAL: "#8e0000", Severity.HIGH: "#c62828",
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="100%" style="max-width:{width}px" role="img" aria-label="{escape(title)}" class="chart">'
+            f'width="100%" style="max-width:{width}px" role="img" '
+            f'aria-label="{escape(title)}" class="chart">'
             f"<title>{escape(title)}</title>{''.join(body)}</svg>")
 
 

@@ -30,9 +30,9 @@ def _location(f: Finding) -> list[dict[str, Any]]:
 
 
 def _result(f: Finding, rule_index: int) -> dict[str, Any]:
-    properties: dict[str, Any] = {k: v for k, v in (("account", f.account), ("principal", f.principal),
-                                    ("keyId", f.key_id), ("record", f.record),
-                                    ("client", f.client)) if v}
+    named = (("account", f.account), ("principal", f.principal), ("keyId", f.key_id),
+             ("record", f.record), ("client", f.client))
+    properties: dict[str, Any] = {k: v for k, v in named if v}
     if f.evidence:
         properties["evidence"] = dict(f.evidence)
     properties["severity"] = f.severity.value
