@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import tomllib
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from seskeys.errors import InputError
 
@@ -34,6 +35,15 @@ class Config(BaseModel):
     unused_key_days: int = Field(45, ge=1)
     clipboard_clear_seconds: int = Field(30, ge=0)
     lastpass_note_type: str | None = None
+
+    @field_validator("ticket_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return pattern
 
     def vault_path(self) -> Path:
         return self.vault or default_vault_path()

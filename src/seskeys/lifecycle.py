@@ -23,6 +23,9 @@ from seskeys.template import FIELDS, SECRET_FIELDS
 from seskeys.vault import Change as VaultChange
 from seskeys.vault import Vault
 
+_STORAGE_OWNED = {"id", "version", "fingerprints"}
+# Ticket fields are checked against the ticket pattern wherever they are set.
+_TICKET_FIELDS = ("creation_ticket", "revocation_ticket")
 # Fields a user may not set through `edit`: derived, storage-owned or changed by another verb.
 _NOT_EDITABLE = {"smtp_password", "status", "id", "version", "fingerprints",
                  "secret_access_key", "access_key_id"}
@@ -46,13 +49,17 @@ def find(vault: Vault, name: str) -> KeyRecord:
     candidates = (vault.by_access_key_id(name) if v.ACCESS_KEY_ID.fullmatch(name)
                   else vault.by_name(name))
     if not candidates:
-        raise NotFound(f"no record named {name!r}", hint="`seskeys list` shows the key names")
-    live = [r for r in candidates if not r.revoked]
-    if len(live) == 1:
-        return live[0]
-    if len(live) > 1:
-        raise Conflict(f"{len(live)} live records hold {name!r}",
-                       hint="name the record by its access key id")
+        vault.summaries()  # a miss is rare: prove no row was removed before saying so
+        raise NotFound(f"no record named {v.shown(name)}",
+                       hint="`seskeys list` shows the key names")
+    # The record holding the name first; a retiring one (mid-rotation) only when none does.
+    for live in ([r for r in candidates if r.status.holds_name],
+                 [r for r in candidates if not r.revoked]):
+        if len(live) == 1:
+            return live[0]
+        if len(live) > 1:
+            raise Conflict(f"{len(live)} live records hold {name!r}",
+                           hint="name the record by its access key id")
     return max(candidates, key=lambda r: (r.revoked_on or r.created_on, r.version))
 
 
@@ -104,21 +111,30 @@ def _refuse_live_duplicate(vault: Vault, access_key_id: str, except_id: str | No
                            f"{other.key_name!r}")
 
 
+def _not_in_future(record: KeyRecord, today: date) -> None:
+    if record.created_on > today:
+        raise ValidationFailed("created_on: the creation date is in the future")
+    if record.revoked_on and record.revoked_on > today:
+        raise ValidationFailed("revoked_on: the revocation date is in the future")
+
+
 def add(vault: Vault, raw: Mapping[str, Any], actor: Actor, *,
         action: str = Action.ADD) -> KeyRecord:
     values = {k: val for k, val in raw.items() if val not in (None, "", ())}
+    storage_owned = sorted(set(values) & _STORAGE_OWNED)
+    if storage_owned:  # an "id" would overwrite the record that has it
+        raise InputError(f"{', '.join(storage_owned)} cannot be supplied; the vault sets them")
     values["creation_ticket"] = actor.ticket(values.get("creation_ticket"), "creation_ticket")
     values.setdefault("created_on", actor.today)
     if "smtp_password" in values:
         raise InputError("smtp_password is derived from the secret; do not supply it")
     record = model.build(values)
-    if record.revoked:
-        raise InputError("add records a live key; use `revoke` afterwards")
+    if record.revoked or record.status is Status.RETIRING:
+        raise InputError("add records a live key (active or inactive)")
     if record.status is Status.ACTIVE and record.secret_access_key is None:
         raise ValidationFailed("secret_access_key: required for an active key",
                                hint="pass it with --secret-stdin or at the prompt")
-    if record.created_on > actor.today:
-        raise ValidationFailed("created_on: the creation date is in the future")
+    _not_in_future(record, actor.today)
     _refuse_live_duplicate(vault, record.access_key_id)
     record = _with_derived(record, vault)
     draft = EventDraft(action=action, actor=actor.name, ticket=record.creation_ticket,
@@ -141,9 +157,18 @@ def edit(vault: Vault, name: str, changes: Mapping[str, Any], actor: Actor, *,
         raise InputError(f"{record.key_name!r} is revoked; only its revocation fields, creation "
                          "ticket and notes can change")
     updates: dict[str, Any] = dict(changes)
+    for fid in _TICKET_FIELDS:
+        if fid in updates:
+            updates[fid] = actor.ticket(updates[fid], fid)
+    if record.revoked:
+        blank = [f for f in ("revocation_reason", "revoked_on")
+                 if f in updates and not str(updates[f]).strip()]
+        if blank:
+            raise ValidationFailed(f"{', '.join(blank)}: required for a revoked record")
     if secret is not None:
         updates["secret_access_key"] = secret
     updated = _with_derived(model.replace(record, updates), vault)
+    _not_in_future(updated, actor.today)
     diff = describe_changes(record, updated)
     if not diff:
         raise InputError("nothing to change: the values are the ones stored")
@@ -175,6 +200,7 @@ def revoke(vault: Vault, name: str, actor: Actor, *, ticket: str, reason: str,
     record = find(vault, name)
     revoked = revoked_copy(record, vault, ticket=ticket, reason=reason, on=on or actor.today)
     model.check_invariants(revoked)
+    _not_in_future(revoked, actor.today)
     draft = EventDraft(action=Action.REVOKE, actor=actor.name, ticket=ticket,
                        record_id=record.id, key_name=record.key_name,
                        changes=describe_changes(record, revoked))
@@ -228,8 +254,8 @@ def reveal(vault: Vault, name: str, actor: Actor, fields: Iterable[str], *,
         raise InputError(f"unknown field(s): {', '.join(unknown)}")
     values = {f: (record.secret(f) if f in SECRET_FIELDS else _display(record, f))
               for f in wanted}
-    secret_fields = [f for f in wanted if f in SECRET_FIELDS]
-    if secret_fields:
+    secret_fields = [f for f in wanted if f in SECRET_FIELDS and values[f]]
+    if secret_fields:  # nothing is logged when no secret value is handed out
         vault.log(EventDraft(action=action, actor=actor.name, record_id=record.id,
                              key_name=record.key_name,
                              changes=tuple(Change(field=f, secret=True) for f in secret_fields)))

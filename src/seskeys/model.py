@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from seskeys import validators as v
 from seskeys.errors import ValidationFailed
+from seskeys.rotation_state import AFTER_SWITCH, Rotation
 from seskeys.template import FIELDS, SECRET_FIELDS, TEMPLATE, LastPassType
 
 
@@ -23,6 +24,14 @@ class Status(StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
     REVOKED = "revoked"
+    # Replaced in an AWS rotation; the key still exists in AWS until it is deleted and the record
+    # revoked. A retiring record does not hold its key name: its successor does.
+    RETIRING = "retiring"
+
+    @property
+    def holds_name(self) -> bool:
+        """Whether a record in this status claims its key name (unique among such records)."""
+        return self not in (Status.REVOKED, Status.RETIRING)
 
 
 class KeyRecord(BaseModel):
@@ -58,6 +67,8 @@ class KeyRecord(BaseModel):
     # Keyed fingerprints (HMAC) of the secret and its SMTP passwords, kept after revocation so
     # the leak scanner can still recognise a leaked copy.
     fingerprints: tuple[str, ...] = ()
+    # Storage-owned state of an AWS rotation in progress (not a template field; never exported).
+    rotation: Rotation | None = None
 
     @property
     def revoked(self) -> bool:
@@ -75,6 +86,8 @@ class KeyRecord(BaseModel):
         data = self.model_dump(mode="json")
         for fid in SECRET_FIELDS:
             data[fid] = self.secret(fid)
+        if self.rotation is not None:
+            data["rotation"] = self.rotation.to_storage()
         return data
 
     def age_days(self, today: date) -> int:
@@ -139,14 +152,16 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
         if text is None:
             out[key] = None
             continue
-        out[key] = _FORMATS.get(key, _no_secret(key))(text)
+        if not spec.secret:  # every non-Password field, before its own format rule
+            v.no_secret_in(key, text)
+        out[key] = _FORMATS.get(key, _plain_text)(text)
     if out.get("ses_identity") and out.get("ses_identity_type") is None:
         out["ses_identity_type"] = v.identity_kind_of(out["ses_identity"])
     return out
 
 
-def _no_secret(field_id: str) -> Any:
-    return lambda text: v.no_secret_in(field_id, text)
+def _plain_text(text: str) -> str:
+    return text
 
 
 _FORMATS: dict[str, Any] = {
@@ -181,8 +196,22 @@ def check_invariants(record: KeyRecord) -> None:
             problems.append(exc.message)
     if not record.key_name.strip():
         problems.append("key_name: required")
+    problems += _rotation_problems(record)
     if problems:
         raise ValidationFailed("; ".join(problems))
+
+
+def _rotation_problems(record: KeyRecord) -> list[str]:
+    rotation = record.rotation
+    if rotation is None:
+        return (["status: a retiring record needs its rotation state"]
+                if record.status is Status.RETIRING else [])
+    problems = rotation.problems()
+    if record.revoked:
+        problems.append("rotation: a revoked record has no rotation in progress")
+    elif (record.status is Status.RETIRING) != (rotation.step in AFTER_SWITCH):
+        problems.append(f"rotation: step {rotation.step} does not fit status {record.status}")
+    return problems
 
 
 def _validated(values: Mapping[str, Any]) -> KeyRecord:

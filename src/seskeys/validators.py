@@ -23,6 +23,8 @@ _SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]
 _SMTP_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{43}=(?![A-Za-z0-9/+=])|"
                         r"(?<![A-Za-z0-9/+])[AB][A-Za-z0-9/+]{43}(?![A-Za-z0-9/+=])")
 
+_MIN_DISTINCT = 20
+
 _IDENTITY_TYPES = {
     "domain": "Domain",
     "email": "Email address",
@@ -70,14 +72,29 @@ def smtp_password(value: str) -> str:
     return value
 
 
+def _random_looking(token: str) -> bool:
+    """Mixed case plus a digit, or mixed case and many distinct characters.
+
+    About one real secret in 900 has no digit; the distinct-character test still catches it
+    (40 random draws give ~28 distinct characters), while hex digests (one case) never match.
+    """
+    if not (any(c.isupper() for c in token) and any(c.islower() for c in token)):
+        return False
+    return any(c.isdigit() for c in token) or len(set(token)) >= _MIN_DISTINCT
+
+
 def looks_like_secret(text: str) -> bool:
     """True when free text holds what looks like a secret access key or SMTP password."""
-    for m in _SECRET_LIKE.finditer(text):
-        token = m.group(0)
-        if (any(c.isupper() for c in token) and any(c.islower() for c in token)
-                and any(c.isdigit() for c in token)):
-            return True
+    if any(_random_looking(m.group(0)) for m in _SECRET_LIKE.finditer(text)):
+        return True
     return any(smtp_password_version(m.group(0)) for m in _SMTP_LIKE.finditer(text))
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A user's value quoted for an error message, unless it looks like a secret."""
+    if looks_like_secret(text):
+        return "(a value that looks like a secret)"
+    return repr(text[:limit])
 
 
 def no_secret_in(field_id: str, text: str) -> str:
@@ -122,9 +139,10 @@ def iam_user(value: str) -> str:
 
 
 def iam_group(value: str) -> str:
+    no_secret_in("iam_groups", value)
     if not IAM_GROUP.fullmatch(value):
         raise ValidationFailed(
-            f"iam_groups: {value[:40]!r} is not an IAM group name "
+            f"iam_groups: {shown(value)} is not an IAM group name "
             "(up to 128 characters of letters, digits and +=,.@_-)")
     return value
 
@@ -144,7 +162,7 @@ def region(value: str) -> str:
     value = value.strip()
     if value not in smtp_regions():
         raise ValidationFailed(
-            f"ses_region: {value!r} has no SES SMTP endpoint",
+            f"ses_region: {shown(value)} has no SES SMTP endpoint",
             hint="regions: " + ", ".join(smtp_regions()))
     return value
 
@@ -153,8 +171,9 @@ def ticket(value: str, pattern: str, *, field_id: str = "ticket") -> str:
     value = value.strip()
     if not value:
         raise ValidationFailed(f"{field_id}: a ticket is required")
+    no_secret_in(field_id, value)
     if not re.fullmatch(pattern, value):
-        raise ValidationFailed(f"{field_id}: {value!r} does not match the ticket pattern "
+        raise ValidationFailed(f"{field_id}: {shown(value)} does not match the ticket pattern "
                                f"{pattern!r}", hint="set ticket_pattern in the configuration")
     return value
 
@@ -181,5 +200,5 @@ def parse_date(value: str | date, field_id: str = "date") -> date:
         return datetime.fromisoformat(text).date()
     except ValueError:
         raise ValidationFailed(
-            f"{field_id}: {text[:40]!r} is not a valid date (use YYYY-MM-DD or MM/DD/YYYY)"
+            f"{field_id}: {shown(text)} is not a valid date (use YYYY-MM-DD or MM/DD/YYYY)"
         ) from None

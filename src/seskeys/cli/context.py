@@ -116,7 +116,11 @@ class AppContext:
         return value
 
     def secret_from_prompt(self, what: str = "Secret access key") -> str:
-        value = self.prompt(f"{what}: ").strip()
+        try:
+            value = self.prompt(f"{what}: ").strip()
+        except VaultLocked:  # no terminal: the secret, not the vault, is what is missing
+            raise InputError(f"no {what.lower()}: there is no terminal to ask on",
+                             hint="pipe it in with --secret-stdin") from None
         if not value:
             raise InputError(f"no {what.lower()} given")
         return value

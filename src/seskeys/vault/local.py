@@ -19,6 +19,7 @@ the previous or the next state.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -38,7 +39,7 @@ from seskeys.errors import (
     VaultBusy,
 )
 from seskeys.events import GENESIS, Action, Event, EventDraft, LogVerification, chain_mac
-from seskeys.model import KeyRecord, RecordSummary, Status
+from seskeys.model import KeyRecord, RecordSummary
 from seskeys.vault import Change, VaultInfo
 from seskeys.vault import crypto as c
 
@@ -79,6 +80,16 @@ class _Keys:
 
 def _header_ad(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _header_sum(header: dict[str, Any], wrapped: bytes) -> str:
+    """An unkeyed checksum of the header and wrapped key.
+
+    It tells a damaged or edited header (exit 4) from a wrong password (exit 3); it is not a
+    defence by itself: whoever edits the header and recomputes it only gets "wrong password",
+    because the header is also the associated data of the wrapped data key.
+    """
+    return hashlib.sha256(_header_ad(header) + b"|" + wrapped).hexdigest()
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
@@ -140,6 +151,8 @@ class LocalVault:
                     conn.execute("INSERT INTO meta VALUES (?, ?)", (key, json.dumps(value)))
                 conn.execute("INSERT INTO meta VALUES ('wrapped_key', ?)",
                               (json.dumps(wrapped.hex()),))
+                conn.execute("INSERT INTO meta VALUES ('header_sum', ?)",
+                             (json.dumps(_header_sum(header, wrapped)),))
                 conn.execute("COMMIT")
             vault = cls(path, conn, header, data_key, clock)
             vault.log(EventDraft(action=Action.INIT, actor=actor, detail=params.describe()))
@@ -155,8 +168,8 @@ class LocalVault:
         path = Path(path)
         if not path.is_file():
             raise NotFound(f"no vault at {path}", hint="create one with `seskeys init`")
-        conn = _connect(path, busy_timeout)
         with _db_errors(path):
+            conn = _connect(path, busy_timeout)
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         header, wrapped = cls._read_header(path, meta)
         params = c.KdfParams.from_json(header["kdf"])
@@ -170,8 +183,12 @@ class LocalVault:
             header = {k: json.loads(meta[k]) for k in ("format", "format_version", "vault_id",
                                                           "kdf")}
             wrapped = bytes.fromhex(json.loads(meta["wrapped_key"]))
+            checksum = json.loads(meta["header_sum"])
         except (KeyError, ValueError, TypeError):
             raise IntegrityError(f"{path}: vault header is missing or unreadable") from None
+        if checksum != _header_sum(header, wrapped):
+            raise IntegrityError(f"{path}: vault header (format, vault id, KDF parameters or "
+                                 "wrapped key) fails its checksum: damaged or tampered")
         if header["format"] != FORMAT:
             raise IntegrityError(f"{path} is not a seskeys vault")
         version = header["format_version"]
@@ -194,6 +211,8 @@ class LocalVault:
             conn.execute("UPDATE meta SET value=? WHERE key='kdf'", (json.dumps(header["kdf"]),))
             conn.execute("UPDATE meta SET value=? WHERE key='wrapped_key'",
                          (json.dumps(wrapped.hex()),))
+            conn.execute("UPDATE meta SET value=? WHERE key='header_sum'",
+                         (json.dumps(_header_sum(header, wrapped)),))
             event = self._append_event(conn, draft)
         self._header = header
         return event
@@ -256,34 +275,45 @@ class LocalVault:
     # -- reading -------------------------------------------------------------------------------
 
     def _decode_summary(self, row: Sequence[Any]) -> RecordSummary:
-        record_id, version, event_seq, name_tag, summary = row[:5]
+        record_id, version, event_seq, name_tag, akid_tag, summary = row[:6]
         plain = self._keys.records.open(summary, self._record_ad(record_id, version, event_seq,
-                                                                 "summary"), "a record")
+                                                                 "summary"), f"record {record_id}")
         try:
             result = RecordSummary.model_validate_json(plain)
         except ValidationError:
             raise IntegrityError(f"record {record_id} is unreadable") from None
-        if result.id != record_id or name_tag != self._name_tag(result.key_name):
-            raise IntegrityError(f"record {record_id} does not match its index (tampered)")
+        self._check_index(record_id, result.id, name_tag, result.key_name, akid_tag,
+                          result.access_key_id)
         return result
 
     def _decode_body(self, row: Sequence[Any]) -> KeyRecord:
-        record_id, version, event_seq, name_tag, body = row[:5]
+        record_id, version, event_seq, name_tag, akid_tag, body = row[:6]
         plain = self._keys.records.open(body, self._record_ad(record_id, version, event_seq,
-                                                              "body"), "a record")
+                                                              "body"), f"record {record_id}")
         try:
             record = KeyRecord.model_validate_json(plain)
         except ValidationError:
             raise IntegrityError(f"record {record_id} is unreadable") from None
-        if (record.id != record_id or record.version != version
-                or name_tag != self._name_tag(record.key_name)):
-            raise IntegrityError(f"record {record_id} does not match its index (tampered)")
+        self._check_index(record_id, record.id, name_tag, record.key_name, akid_tag,
+                          record.access_key_id)
+        if record.version != version:
+            raise IntegrityError(f"record {record_id} does not match its row (tampered)")
         return record
+
+    def _check_index(self, row_id: str, sealed_id: str, name_tag: bytes, key_name: str,
+                     akid_tag: bytes, access_key_id: str) -> None:
+        """The clear lookup columns must be the tags of the sealed values."""
+        if (sealed_id != row_id or name_tag != self._name_tag(key_name)
+                or akid_tag != self._akid_tag(access_key_id)):
+            raise IntegrityError(f"record {row_id} does not match its index (tampered)")
 
     def _check_fresh(self, rows: Sequence[Sequence[Any]]) -> None:
         """Each row must be the one the newest event for it wrote: catches replayed rows."""
         for row in rows:
-            record_id, event_seq, newest = row[0], row[2], row[-1]
+            record_id, event_seq, newest, written_by = row[0], row[2], row[-2], row[-1]
+            if not written_by:
+                raise IntegrityError(f"record {record_id}: event {event_seq}, which wrote it, "
+                                     "is missing from the log (deleted)")
             if newest != event_seq:
                 raise IntegrityError(
                     f"record {record_id} is not the version the event log last wrote "
@@ -295,8 +325,9 @@ class LocalVault:
             raise IntegrityError(f"the vault holds {found} records but its sealed state says "
                                  f"{expected} (rows were removed or added)")
 
-    _SELECT = ("SELECT r.id, r.version, r.event_seq, r.name_tag, r.{part}, "
-               "(SELECT MAX(w.seq) FROM event_records w WHERE w.record_id = r.id) "
+    _SELECT = ("SELECT r.id, r.version, r.event_seq, r.name_tag, r.akid_tag, r.{part}, "
+               "(SELECT MAX(w.seq) FROM event_records w WHERE w.record_id = r.id), "
+               "EXISTS (SELECT 1 FROM events e WHERE e.seq = r.event_seq) "
                "FROM records r")
 
     def _rows(self, part: str, where: str = "", args: Sequence[Any] = ()) -> list[Any]:
@@ -381,7 +412,7 @@ class LocalVault:
         if stored_version != record.version:
             raise Conflict(f"record {record.key_name!r} was changed by another command; "
                            "nothing was written", hint="run the command again")
-        if not record.revoked:
+        if record.status.holds_name:
             self._check_unique_name(conn, record)
         new = record.model_copy(update={"version": record.version + 1})
         version = new.version
@@ -402,11 +433,11 @@ class LocalVault:
 
     def _check_unique_name(self, conn: sqlite3.Connection, record: KeyRecord) -> None:
         rows = conn.execute(
-            "SELECT id, version, event_seq, name_tag, summary FROM records "
+            "SELECT id, version, event_seq, name_tag, akid_tag, summary FROM records "
             "WHERE name_tag = ? AND id != ?", (self._name_tag(record.key_name), record.id),
         ).fetchall()
         for row in rows:
-            if self._decode_summary(row).status is not Status.REVOKED:
+            if self._decode_summary(row).status.holds_name:
                 raise Conflict(f"key name {record.key_name!r} is already used by a record that "
                                "is not revoked", hint="choose another --key-name")
 
@@ -450,43 +481,65 @@ class LocalVault:
             raise IntegrityError(f"event {seq} does not match its row (tampered)")
         return event.model_copy(update={"mac": mac.hex()})
 
-    def events(self) -> list[Event]:
-        with _db_errors(self._path):
-            rows = self._conn.execute("SELECT seq, record_id, mac, body FROM events "
-                                      "ORDER BY seq").fetchall()
-        return [self._decode_event(*row) for row in rows]
-
-    def verify(self) -> LogVerification:
-        """Walk the whole chain, then check the head and that every record row is current."""
-        previous, count, last_seq = GENESIS, 0, 0
-        with _db_errors(self._path), self._read():
-            rows = self._conn.execute("SELECT seq, record_id, mac, body FROM events "
-                                      "ORDER BY seq").fetchall()
-            state = self._read_state(self._conn)
-            record_rows = self._conn.execute("SELECT id, event_seq FROM records").fetchall()
-        newest: dict[str, int] = {}
+    def _chain(self, rows: Sequence[Sequence[Any]], state: dict[str, Any]
+               ) -> tuple[list[Event], LogVerification]:
+        """Decode the events in order, checking each MAC link and the sealed head."""
+        events: list[Event] = []
+        previous, last_seq = GENESIS, 0
         for seq, record_id, mac, body in rows:
+            if seq != last_seq + 1:
+                return events, _broken(len(events), last_seq + 1,
+                                       f"events {last_seq + 1}..{seq - 1} are missing")
             try:
                 event = self._decode_event(seq, record_id, mac, body)
             except IntegrityError as exc:
-                return _broken(count, seq, exc.message)
-            if seq != last_seq + 1:
-                return _broken(count, seq, f"events {last_seq + 1}..{seq - 1} are missing")
+                return events, _broken(len(events), seq, exc.message)
             if chain_mac(self._keys.chain, previous, event) != mac:
-                return _broken(count, seq, "its MAC does not chain from the previous event")
-            previous, count, last_seq = mac, count + 1, seq
-            newest.update(dict.fromkeys(event.records, seq))
+                return events, _broken(len(events), seq,
+                                       "its MAC does not chain from the previous event")
+            previous, last_seq = mac, seq
+            events.append(event)
         if state["head_seq"] != last_seq or state["head_mac"] != previous.hex():
-            return _broken(count, last_seq + 1,
-                           f"the log ends at event {last_seq} but the vault's sealed head is "
-                           f"event {state['head_seq']} (events were removed)")
+            return events, _broken(len(events), last_seq + 1,
+                                   f"the log ends at event {last_seq} but the vault's sealed "
+                                   f"head is event {state['head_seq']} (events were removed)")
+        return events, LogVerification(ok=True, events=len(events), head_seq=last_seq,
+                                       head_mac=previous.hex())
+
+    def _event_rows(self) -> tuple[list[Any], dict[str, Any]]:
+        rows = self._conn.execute("SELECT seq, record_id, mac, body FROM events "
+                                  "ORDER BY seq").fetchall()
+        return rows, self._read_state(self._conn)
+
+    def events(self) -> list[Event]:
+        """The whole log; a broken chain is an error, never a shorter log."""
+        with _db_errors(self._path), self._read():
+            rows, state = self._event_rows()
+        events, result = self._chain(rows, state)
+        if not result.ok:
+            raise IntegrityError(f"event log broken at event {result.first_bad_seq}: "
+                                 f"{result.problem}", hint="run `seskeys log --verify`")
+        return events
+
+    def verify(self) -> LogVerification:
+        """Walk the whole chain, then check the head and that every record row is current."""
+        with _db_errors(self._path), self._read():
+            rows, state = self._event_rows()
+            record_rows = self._conn.execute("SELECT id, event_seq FROM records").fetchall()
+        events, result = self._chain(rows, state)
+        if not result.ok:
+            return result
+        newest: dict[str, int] = {}
+        for event in events:
+            newest.update(dict.fromkeys(event.records, event.seq))
+        count, last_seq = len(events), result.head_seq or 0
         for record_id, event_seq in record_rows:
             if newest.get(record_id) != event_seq:
                 return _broken(count, event_seq,
                                f"record {record_id} is not the version its newest event wrote")
         if len(record_rows) != state["count"]:
             return _broken(count, last_seq, "the number of records differs from the sealed state")
-        return LogVerification(ok=True, events=count, head_seq=last_seq, head_mac=previous.hex())
+        return result
 
     def info(self) -> VaultInfo:
         params = self.kdf
