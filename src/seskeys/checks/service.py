@@ -9,6 +9,7 @@ from typing import Any
 from seskeys.checks import CheckReport, run_checks
 from seskeys.checks.ledger import CHECKS, LedgerContext
 from seskeys.config import Config
+from seskeys.errors import IntegrityError
 from seskeys.vault import Vault
 
 
@@ -18,6 +19,12 @@ def ledger_parameters(config: Config) -> dict[str, Mapping[str, Any]]:
 
 
 def check_ledger(vault: Vault, config: Config, now: datetime) -> CheckReport:
+    """Judge the records, after proving the log and every record row current (an audit must
+    not pass on a partially rolled-back vault)."""
+    proof = vault.verify()
+    if not proof.ok:
+        raise IntegrityError(f"event log broken at event {proof.first_bad_seq}: {proof.problem}",
+                             hint="run `seskeys log --verify`")
     context = LedgerContext(records=vault.records(), today=now.date(), vault=vault.info())
     return run_checks(CHECKS, context, taken_at=now, scope="ledger",
                       parameters=ledger_parameters(config))
