@@ -142,4 +142,6 @@ def all_checks() -> tuple[Check, ...]:
 
 def _optional_checks() -> list[Check]:
     """Checks of the other scopes (AWS, drift), registered here as they are added."""
-    return []
+    from seskeys.checks import drift, iam
+
+    return [*iam.CHECKS, *drift.CHECKS]
