@@ -50,6 +50,13 @@ class VaultLocked(SeskeysError):
     exit_code = ExitCode.LOCKED
 
 
+class PasswordUnavailable(VaultLocked):
+    """No master password source at all (no file, no variable, no terminal) — exit 3.
+
+    Distinct from a wrong password, so a command that can run without the vault may do so.
+    """
+
+
 class IntegrityError(SeskeysError):
     """Stored data failed authentication or consistency checks (exit 4)."""
 

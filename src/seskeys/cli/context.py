@@ -19,7 +19,7 @@ import typer
 from rich.console import Console, RenderableType
 
 from seskeys import config as cfg
-from seskeys.errors import InputError, VaultLocked
+from seskeys.errors import InputError, PasswordUnavailable, VaultLocked
 from seskeys.lifecycle import Actor
 from seskeys.vault import Vault
 from seskeys.vault.local import LocalVault
@@ -42,8 +42,8 @@ def _tty_prompt(prompt: str) -> str:
         with open("/dev/tty"):
             pass
     except OSError:
-        raise VaultLocked("no master password: there is no terminal to ask on",
-                          hint="use --password-file PATH or SESKEYS_PASSWORD") from None
+        raise PasswordUnavailable("no master password: there is no terminal to ask on",
+                                  hint="use --password-file PATH or SESKEYS_PASSWORD") from None
     return getpass.getpass(prompt)
 
 
