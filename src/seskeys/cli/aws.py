@@ -10,7 +10,9 @@ def register(app: typer.Typer) -> None:
         name="aws", no_args_is_help=True,
         help="Audit, provision, rotate and revoke SES keys in AWS accounts. "
              "AWS CLI conventions: --profile, --region, --endpoint-url.")
-    modules: tuple[object, ...] = ()  # each command module adds itself here
+    from seskeys.cli import aws_audit
+
+    modules: tuple[object, ...] = (aws_audit,)  # each command module adds itself here
     for module in modules:
         module.register(aws_app)  # type: ignore[attr-defined]
     app.add_typer(aws_app, name="aws")
