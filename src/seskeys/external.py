@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 from seskeys.errors import ExternalError
 
@@ -74,3 +78,45 @@ def run(argv: Sequence[str], *, stdin: str | None = None, timeout: float,
 
 def _verb(argv: Sequence[str]) -> str:
     return argv[1] if len(argv) > 1 else ""
+
+
+@contextmanager
+def feed_and_read(argv: Sequence[str], lines: Iterable[bytes], *,
+                  env: Mapping[str, str] | None = None, cwd: str | None = None
+                  ) -> Iterator[IO[bytes]]:
+    """Run ``argv``, write ``lines`` to its stdin from a thread, and yield its stdout as bytes.
+
+    For batch programs such as ``git cat-file --batch`` whose output is too large to buffer.
+    A non-zero exit is an :class:`ExternalError` carrying the first line of its stderr.
+    """
+    program = os.path.basename(argv[0])
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                env=dict(env) if env is not None else child_environment(os.environ), cwd=cwd)
+        except FileNotFoundError:
+            raise ExternalError(f"{program} is not installed (not found: {argv[0]})") from None
+        assert proc.stdin is not None and proc.stdout is not None
+        writer = threading.Thread(target=_write_all, args=(proc.stdin, lines), daemon=True)
+        writer.start()
+        try:
+            yield proc.stdout
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+            writer.join()
+        if code != 0:
+            errors.seek(0)
+            first = next((ln.strip() for ln in errors.read().decode("utf-8", "replace")
+                          .splitlines() if ln.strip()), f"exit status {code}")
+            raise ExternalError(f"{program} {_verb(argv)} failed: {first[:300]}")
+
+
+def _write_all(stream: IO[bytes], lines: Iterable[bytes]) -> None:
+    try:
+        for line in lines:
+            stream.write(line)
+        stream.close()
+    except (BrokenPipeError, OSError):
+        pass

@@ -142,6 +142,6 @@ def all_checks() -> tuple[Check, ...]:
 
 def _optional_checks() -> list[Check]:
     """Checks of the other scopes (AWS, drift), registered here as they are added."""
-    from seskeys.checks import drift, iam
+    from seskeys.checks import drift, iam, scan
 
-    return [*iam.CHECKS, *drift.CHECKS]
+    return [*iam.CHECKS, *drift.CHECKS, *scan.CHECKS]

@@ -60,9 +60,22 @@ def root(
 
 
 def _register() -> None:
-    from seskeys.cli import aws, checks, demo, log, records, report, template, vault
+    from seskeys.cli import (
+        aws,
+        checks,
+        demo,
+        lastpass,
+        log,
+        records,
+        report,
+        scan,
+        smtp,
+        template,
+        vault,
+    )
 
-    for module in (vault, records, log, checks, template, aws, report, demo):
+    for module in (vault, records, log, checks, template, aws, report, smtp, lastpass, scan,
+                   demo):
         module.register(app)
 
 

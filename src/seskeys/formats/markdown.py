@@ -13,12 +13,15 @@ def findings_markdown(report: CheckReport, heading: str = "Findings") -> str:
     lines = [f"## {heading}", "",
              f"Data taken {report.taken_at:%Y-%m-%d %H:%M} UTC; {len(report.checks)} checks, "
              f"{len(report.findings)} finding(s), {len(report.skipped)} not assessed.", ""]
+    located = any(f.location for f in report.findings)  # scanner findings carry file:line
     if report.findings:
-        lines += ["| Severity | Check | Subject | Finding | Remediation |",
-                  "|---|---|---|---|---|"]
+        lines += ["| Severity | Check | Subject | " + ("Location | " if located else "")
+                  + "Finding | Remediation |", "|---|---|---|" + ("---|" if located else "")
+                  + "---|---|"]
         for f in report.findings:
             subject = f"{f.account}: {f.subject}" if f.account else f.subject
-            lines.append(f"| {f.severity.value} | `{f.check_id}` | {_cell(subject)} | "
+            where = f"{_cell(f.location)} | " if located else ""
+            lines.append(f"| {f.severity.value} | `{f.check_id}` | {_cell(subject)} | {where}"
                          f"{_cell(f.message)} | {_cell(f.remediation)} |")
     for s in report.skipped:
         lines.append(f"- `{s.check_id}` {s.outcome.value}: {_cell(s.reason)}")

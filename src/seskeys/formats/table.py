@@ -60,7 +60,9 @@ def events_table(events: Iterable[Event], title: str = "Event log") -> Table:
 def findings_table(report: CheckReport) -> Table:
     table = Table(title=f"{len(report.findings)} finding(s) — data taken "
                   f"{report.taken_at:%Y-%m-%d %H:%M} UTC", title_justify="left")
-    for column in ("Severity", "Check", "Subject", "Finding", "Remediation"):
+    located = any(f.location for f in report.findings)  # scanner findings carry file:line
+    for column in ("Severity", "Check", "Subject", *(("Location",) if located else ()),
+                   "Finding", "Remediation"):
         table.add_column(column, overflow="fold")
     for f in report.findings:
         subject = f.subject
@@ -69,9 +71,11 @@ def findings_table(report: CheckReport) -> Table:
         if f.account:
             subject = f"{f.account}: {subject}"
         table.add_row(Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]), f.check_id,
-                      subject, f.message, f.remediation)
+                      subject, *((f.location or "",) if located else ()), f.message,
+                      f.remediation)
     for s in report.skipped:
-        table.add_row(Text(s.outcome.value, style="magenta"), s.check_id, "", s.reason, "")
+        table.add_row(Text(s.outcome.value, style="magenta"), s.check_id, "",
+                      *(("",) if located else ()), s.reason, "")
     return table
 
 

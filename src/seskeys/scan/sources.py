@@ -1,0 +1,357 @@
+"""Where text comes from: plain files (streamed in chunks), e-mails, office documents, notebooks.
+
+A source turns one file or blob into :class:`Unit` buffers of text bytes. Containers are opened
+with the standard library only: ``email`` (policy ``default``) decodes base64,
+quoted-printable with soft line breaks, charsets, HTML parts, nested multiparts and attached
+messages; ``zipfile`` and ``xml.etree`` read the text of .docx/.xlsx/.pptx/.odt; ``json`` reads
+notebooks. Anything else that is not text is skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.policy
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+from html.parser import HTMLParser
+from pathlib import PurePosixPath
+from typing import IO, Any
+from xml.etree import ElementTree
+
+CHUNK_BYTES = 8 * 1024 * 1024
+OVERLAP_BYTES = 512
+SNIFF_BYTES = 8192
+MAX_NESTING = 5
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+EMAIL_SUFFIXES = frozenset({".eml", ".mbox", ".mbx"})
+OOXML_SUFFIXES = frozenset({".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".pptx", ".pptm"})
+ODF_SUFFIXES = frozenset({".odt", ".ods", ".odp", ".ott"})
+NOTEBOOK_SUFFIXES = frozenset({".ipynb"})
+
+_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,40}:[ \t]")
+_MIME_HEADERS = re.compile(rb"(?im)^(?:mime-version|content-type|content-transfer-encoding"
+                           rb"|received|message-id|return-path):")
+_MBOX_SEPARATOR = re.compile(rb"(?m)^From [^\r\n]*\r?\n")
+_CUT_BYTES = re.compile(rb"[^A-Za-z0-9+/=]")
+
+
+class Unscannable(Exception):
+    """The file or blob cannot be read as text; the message says why."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A buffer of text bytes from one place. Hits before ``skip_before`` belong to the chunk
+    before (the overlap only gives context), ``first_line`` numbers the buffer's first line."""
+
+    data: bytes
+    part: str | None = None
+    first_line: int = 1
+    skip_before: int = 0
+
+
+def suffix_of(name: str) -> str:
+    return PurePosixPath(name.lower()).suffix
+
+
+# -- plain files --------------------------------------------------------------------------------
+
+def file_units(stream: IO[bytes], name: str) -> Iterator[Unit]:
+    """Units of an open file: containers read whole, plain text streamed in chunks."""
+    head = stream.read(SNIFF_BYTES)
+    kind = _kind(name, head)
+    if kind != "text":
+        yield from bytes_units(head + stream.read(), name)
+        return
+    yield from _chunks(stream, head)
+
+
+def bytes_units(data: bytes, name: str, depth: int = 0) -> Iterator[Unit]:
+    """Units of a whole buffer (a git blob, an attachment, a small file)."""
+    if depth > MAX_NESTING:
+        raise Unscannable("containers nested too deeply")
+    kind = _kind(name, data[:SNIFF_BYTES])
+    if kind == "text":
+        yield Unit(_as_utf8(data))
+    elif kind == "email":
+        yield from email_units(data, depth)
+    elif kind == "mbox":
+        yield from mbox_units(data, depth)
+    elif kind == "office":
+        yield from office_units(data)
+    elif kind == "notebook":
+        yield from notebook_units(data)
+    else:
+        raise Unscannable(kind)
+
+
+def _kind(name: str, head: bytes) -> str:
+    suffix = suffix_of(name)
+    if suffix in OOXML_SUFFIXES or suffix in ODF_SUFFIXES:
+        return "office"
+    if suffix in NOTEBOOK_SUFFIXES:
+        return "notebook"
+    if suffix in (".mbox", ".mbx") or head.startswith(b"From "):
+        return "mbox"
+    if suffix in EMAIL_SUFFIXES:
+        return "email"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "text"
+    if b"\0" in head:
+        return "binary file"
+    if _HEADER_LINE.match(head) and _MIME_HEADERS.search(head):
+        return "email"
+    return "text"
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """UTF-16/32 text (with a byte-order mark) as UTF-8; anything else unchanged."""
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec, "replace").encode("utf-8")
+    return data
+
+
+def _chunks(stream: IO[bytes], head: bytes) -> Iterator[Unit]:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        yield Unit(_as_utf8(head + stream.read()))
+        return
+    buffer = head + stream.read(CHUNK_BYTES - len(head))
+    carry, line = b"", 1
+    while buffer:
+        more = stream.read(CHUNK_BYTES)
+        cut = _cut(buffer) if more else len(buffer)
+        body, buffer = buffer[:cut], buffer[cut:] + more
+        yield Unit(carry + body, first_line=line - carry.count(b"\n"), skip_before=len(carry))
+        line += body.count(b"\n")
+        carry = body[-OVERLAP_BYTES:]
+
+
+def _cut(buffer: bytes) -> int:
+    """Where to end a chunk: after its last newline, else after a byte no token contains."""
+    newline = buffer.rfind(b"\n")
+    if newline >= 0:
+        return newline + 1
+    tail = buffer[-4096:]
+    last = None
+    for last in _CUT_BYTES.finditer(tail):
+        pass
+    return len(buffer) - len(tail) + last.end() if last else len(buffer)
+
+
+# -- e-mail -------------------------------------------------------------------------------------
+
+def mbox_units(data: bytes, depth: int = 0) -> Iterator[Unit]:
+    starts = [m.end() for m in _MBOX_SEPARATOR.finditer(data)] or [0]
+    ends = [m.start() for m in _MBOX_SEPARATOR.finditer(data)][1:] + [len(data)]
+    for number, (start, end) in enumerate(zip(starts, ends, strict=True), 1):
+        raw = re.sub(rb"(?m)^>(>*From )", rb"\1", data[start:end])  # mboxrd unescaping
+        for unit in email_units(raw, depth):
+            yield Unit(unit.data, f"message {number}" + (f", {unit.part}" if unit.part else ""),
+                       unit.first_line)
+
+
+def email_units(data: bytes, depth: int = 0) -> Iterator[Unit]:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    yield from _message_units(message, "", depth)
+
+
+def _message_units(message: Message, prefix: str, depth: int) -> Iterator[Unit]:
+    headers = "\n".join(f"{k}: {v}" for k, v in message.items())
+    yield Unit(headers.encode("utf-8", "replace"), f"{prefix}headers")
+    leaves = [p for p in message.walk() if not p.is_multipart()]
+    for number, part in enumerate(leaves, 1):
+        label = _part_label(part, number, len(leaves))
+        where = f"{prefix}{label}"
+        if part is not message:
+            extra = [f"{k}: {v}" for k, v in part.items()
+                     if k.lower() not in ("content-type", "content-transfer-encoding",
+                                          "content-disposition", "mime-version")]
+            if extra:
+                yield Unit("\n".join(extra).encode("utf-8", "replace"), f"{where} headers")
+        yield from _part_units(part, where, depth)
+
+
+def _part_label(part: Message, number: int, total: int) -> str:
+    filename = part.get_filename()
+    if filename:
+        return f"attachment {filename}"
+    return "body" if total == 1 else f"part {number} ({part.get_content_type()})"
+
+
+def _part_units(part: Message, where: str, depth: int) -> Iterator[Unit]:
+    ctype = part.get_content_type()
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return
+    filename = part.get_filename() or ""
+    if part.get_content_maintype() == "text" and suffix_of(filename) not in (
+            OOXML_SUFFIXES | ODF_SUFFIXES | NOTEBOOK_SUFFIXES | EMAIL_SUFFIXES):
+        text = _part_text(part, payload)
+        if ctype == "text/html":
+            text = html_text(text)
+        yield Unit(text.encode("utf-8", "surrogateescape"), where)
+        return
+    if ctype == "message/rfc822" or suffix_of(filename) in EMAIL_SUFFIXES:
+        for unit in bytes_units(payload, filename or "message.eml", depth + 1):
+            yield Unit(unit.data, f"{where}, {unit.part}" if unit.part else where,
+                       unit.first_line)
+        return
+    try:
+        for unit in bytes_units(payload, filename, depth + 1):
+            yield Unit(unit.data, f"{where}, {unit.part}" if unit.part else where,
+                       unit.first_line, unit.skip_before)
+    except Unscannable:
+        return  # a picture or other binary attachment holds no text
+
+
+def _part_text(part: Message, payload: bytes) -> str:
+    if isinstance(part, EmailMessage):
+        try:
+            content = part.get_content()
+            if isinstance(content, str):
+                return content
+        except (LookupError, UnicodeError, ValueError):
+            pass
+    return payload.decode(part.get_content_charset() or "utf-8", "replace") \
+        if _known_codec(part.get_content_charset()) else payload.decode("latin-1")
+
+
+def _known_codec(name: str | None) -> bool:
+    try:
+        codecs.lookup(name or "utf-8")
+    except LookupError:
+        return False
+    return True
+
+
+class _HtmlText(HTMLParser):
+    """Text of an HTML part: text runs joined as a reader sees them, attribute values kept."""
+
+    _BREAKS = frozenset({"p", "br", "div", "tr", "li", "h1", "h2", "h3", "h4", "pre", "table",
+                         "blockquote", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.attributes: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append("\t")
+        self.attributes.extend(f"{name}={value}" for name, value in attrs
+                               if value and name in ("href", "value", "title", "alt", "content",
+                                                     "data-value", "src"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(markup: str) -> str:
+    parser = _HtmlText()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts) + "\n" + "\n".join(parser.attributes)
+
+
+# -- office documents -------------------------------------------------------------------------
+
+_SKIP_XML = re.compile(r"(?:^|/)(?:\[Content_Types\]|styles|theme\d*|settings|fontTable"
+                       r"|webSettings|numbering|app|presProps|viewProps|tableStyles"
+                       r"|calcChain|manifest)\.xml$|\.rels$|/_rels/")
+_BREAK_TAGS = frozenset({"p", "br", "cr", "tr", "row", "si", "h", "list-item", "line-break"})
+_CELL_TAGS = frozenset({"tab", "tc", "c", "table-cell"})
+
+
+def office_units(data: bytes) -> Iterator[Unit]:
+    """The text of each XML part of a .docx/.xlsx/.pptx/.odt (paragraph per line)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if m.filename.endswith(".xml")
+                   and not _SKIP_XML.search(m.filename)]
+        if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
+            raise Unscannable("document expands to more than 200 MB")
+        for member in members:
+            text = xml_text(archive.read(member))
+            if text.strip():
+                yield Unit(text.encode("utf-8"), member.filename)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise Unscannable(f"not a readable office document ({type(exc).__name__})") from None
+
+
+def xml_text(raw: bytes) -> str:
+    try:
+        root = ElementTree.fromstring(raw)  # noqa: S314 - expat refuses entity expansion bombs
+    except ElementTree.ParseError:
+        return ""
+    out: list[str] = []
+    _walk(root, out)
+    return "".join(out)
+
+
+def _walk(element: ElementTree.Element, out: list[str]) -> None:
+    name = element.tag.rpartition("}")[2] if isinstance(element.tag, str) else ""
+    if name == "s":  # ODF run of spaces
+        out.append(" ")
+    if element.text:
+        out.append(element.text)
+    for child in element:
+        _walk(child, out)
+        if child.tail:
+            out.append(child.tail)
+    if name in _BREAK_TAGS:
+        out.append("\n")
+    elif name in _CELL_TAGS:
+        out.append("\t")
+
+
+# -- notebooks --------------------------------------------------------------------------------
+
+def notebook_units(data: bytes) -> Iterator[Unit]:
+    """Each cell's source and text outputs; a notebook that is not JSON is read as text."""
+    try:
+        notebook = json.loads(data)
+        cells = notebook.get("cells") if isinstance(notebook, dict) else None
+        if not isinstance(cells, list):
+            raise ValueError("no cells")
+    except (ValueError, UnicodeDecodeError):
+        yield Unit(_as_utf8(data))
+        return
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict):
+            continue
+        yield Unit(_joined(cell.get("source")).encode("utf-8"), f"cell {number}")
+        for output in cell.get("outputs") or []:
+            text = _output_text(output) if isinstance(output, dict) else ""
+            if text:
+                yield Unit(text.encode("utf-8"), f"cell {number} output")
+
+
+def _joined(value: Any) -> str:
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def _output_text(output: dict[str, Any]) -> str:
+    pieces = [_joined(output.get("text")), "\n".join(_joined(t) for t in
+                                                     output.get("traceback") or [])]
+    data = output.get("data")
+    if isinstance(data, dict):
+        pieces.extend(_joined(v) if not isinstance(v, dict) else json.dumps(v)
+                      for k, v in data.items() if k.startswith("text/") or k.endswith("json"))
+    return "\n".join(p for p in pieces if p)
