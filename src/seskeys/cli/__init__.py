@@ -60,22 +60,9 @@ def root(
 
 
 def _register() -> None:
-    from seskeys.cli import (
-        aws,
-        checks,
-        demo,
-        lastpass,
-        log,
-        records,
-        report,
-        scan,
-        smtp,
-        template,
-        vault,
-    )
+    from seskeys.cli import aws, checks, demo, log, records, report, scan, template, vault
 
-    for module in (vault, records, log, checks, template, aws, report, smtp, lastpass, scan,
-                   demo):
+    for module in (vault, records, log, checks, template, aws, report, scan, demo):
         module.register(app)
 
 
