@@ -60,9 +60,20 @@ def root(
 
 
 def _register() -> None:
-    from seskeys.cli import aws, checks, demo, log, records, report, scan, template, vault
+    from seskeys.cli import (
+        aws,
+        checks,
+        demo,
+        lastpass,
+        log,
+        records,
+        report,
+        scan,
+        template,
+        vault,
+    )
 
-    for module in (vault, records, log, checks, template, aws, report, scan, demo):
+    for module in (vault, records, log, checks, template, aws, report, lastpass, scan, demo):
         module.register(app)
 
 

@@ -12,8 +12,9 @@ Rules this module keeps so that a value survives LastPass and ``lpass`` unchange
 
 - A field value is one line: LastPass splits a continuation line at its first colon into a new
   field, and ``lpass`` trims every value. Text fields therefore refuse line breaks; the
-  template's multi-line (Notes-type) fields escape ``\\`` ``\\n`` ``\\r`` ``\\t`` and a leading or
-  trailing space (``\\s``), and only those fields are unescaped on reading.
+  template's multi-line (Notes-type) fields escape ``\\`` ``\\n`` ``\\r`` ``\\t``, and a leading or
+  trailing space (``\\s``) or other blank (``\\uXXXX``); only those fields are unescaped on
+  reading.
 - ``Notes:`` is written on its own line, the text follows on the next line and ends with one
   newline (``lpass`` drops text on the ``Notes:`` line and eats one trailing newline). On
   reading, text may follow ``Notes:`` on its line or on the next; everything after ``Notes:``
@@ -117,14 +118,19 @@ def lastpass_date(value: date | None) -> str:
 def _escape(text: str) -> str:
     out = (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
            .replace("\t", "\\t"))
-    if out.startswith(" "):
-        out = "\\s" + out[1:]
-    if out.endswith(" "):
-        out = out[:-1] + "\\s"
+    if out[:1].isspace():
+        out = _escape_char(out[0]) + out[1:]
+    if len(out) > 1 and out[-1].isspace():
+        out = out[:-1] + _escape_char(out[-1])
     return out
 
 
+def _escape_char(ch: str) -> str:
+    return "\\s" if ch == " " else f"\\u{ord(ch):04x}"
+
+
 _UNESCAPE = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t", "s": " "}
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def _unescape(text: str) -> str:
@@ -132,12 +138,16 @@ def _unescape(text: str) -> str:
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _UNESCAPE:
-            out.append(_UNESCAPE[text[i + 1]])
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if ch == "\\" and nxt in _UNESCAPE and nxt:
+            out.append(_UNESCAPE[nxt])
             i += 2
-            continue
-        out.append(ch)
-        i += 1
+        elif ch == "\\" and nxt == "u" and len(text) >= i + 6 and set(text[i + 2:i + 6]) <= _HEX:
+            out.append(chr(int(text[i + 2:i + 6], 16)))
+            i += 6
+        else:
+            out.append(ch)
+            i += 1
     return "".join(out)
 
 
