@@ -18,6 +18,7 @@ from seskeys.errors import Conflict, InputError, NotFound, ValidationFailed
 from seskeys.events import Action, Change, EventDraft
 from seskeys.model import KeyRecord, Status
 from seskeys.redact import mask_key_id
+from seskeys.rotation_state import BEFORE_SWITCH
 from seskeys.smtp import all_smtp_passwords, derive_v4
 from seskeys.template import FIELDS, SECRET_FIELDS
 from seskeys.vault import Change as VaultChange
@@ -183,6 +184,11 @@ def revoked_copy(record: KeyRecord, vault: Vault, *, ticket: str, reason: str, o
     """The record revoked: secret purged, fingerprints kept, revocation fields filled."""
     if record.revoked:
         raise Conflict(f"{record.key_name!r} is already revoked")
+    if record.rotation is not None and record.rotation.step in BEFORE_SWITCH:
+        raise Conflict(f"{record.key_name!r} has an AWS key rotation in progress whose new key "
+                       "is not switched in yet; revoking here would lose that key",
+                       hint="use `seskeys aws revoke`, or finish the rotation with "
+                            "`seskeys aws rotate --resume` first")
     if on < record.created_on:
         raise ValidationFailed("revoked_on: the revocation date is before the creation date")
     reason = v.no_secret_in("revocation_reason", reason.strip())
@@ -191,7 +197,8 @@ def revoked_copy(record: KeyRecord, vault: Vault, *, ticket: str, reason: str, o
     kept = _with_derived(record, vault)
     return kept.model_copy(update={
         "status": Status.REVOKED, "revoked_on": on, "revocation_ticket": ticket,
-        "revocation_reason": reason, "secret_access_key": None, "smtp_password": None})
+        "revocation_reason": reason, "secret_access_key": None, "smtp_password": None,
+        "rotation": None})
 
 
 def revoke(vault: Vault, name: str, actor: Actor, *, ticket: str, reason: str,

@@ -98,7 +98,8 @@ TEMPLATE: tuple[FieldSpec, ...] = (
               "Derived from the secret for the SES region (SigV4); never typed in.",
               extension=True),
     FieldSpec("status", "Status", _T.TEXT, _N.ALWAYS,
-              "`active`, `inactive` or `revoked`.", extension=True),
+              "`active`, `inactive` or `revoked`; `retiring` while an AWS rotation retires "
+              "the key it replaced.", extension=True),
     FieldSpec("replaces", "Replaces", _T.TEXT, _N.OPTIONAL,
               "Access key id of the key this one replaced in a rotation.", extension=True),
     FieldSpec("replaced_by", "Replaced By", _T.TEXT, _N.OPTIONAL,

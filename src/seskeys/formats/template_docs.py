@@ -91,7 +91,7 @@ def _schema(spec: FieldSpec) -> dict[str, Any]:
     if spec.id == "ses_region":
         prop["enum"] = [*smtp_regions(), None]
     if spec.id == "status":
-        prop["enum"] = ["active", "inactive", "revoked"]
+        prop["enum"] = ["active", "inactive", "revoked", "retiring"]
     if spec.id == "ses_identity_type":
         prop["enum"] = ["Domain", "Email address", None]
     if spec.secret:

@@ -71,8 +71,8 @@ class MemoryVault:
             current = records.get(record.id)
             if (current.version if current else 0) != record.version:
                 raise Conflict(f"record {record.key_name!r} was changed by another command")
-            if not record.revoked and any(
-                    other.id != record.id and not other.revoked
+            if record.status.holds_name and any(
+                    other.id != record.id and other.status.holds_name
                     and other.key_name.strip().casefold() == record.key_name.strip().casefold()
                     for other in records.values()):
                 raise Conflict(f"key name {record.key_name!r} is already used by a record "
