@@ -60,13 +60,35 @@ def root(
 
 
 def _register() -> None:
-    from seskeys.cli import aws, checks, demo, log, records, report, smtp, template, vault
+    from seskeys.cli import (
+        aws,
+        checks,
+        demo,
+        lastpass,
+        log,
+        records,
+        report,
+        scan,
+        smtp,
+        template,
+        vault,
+    )
 
-    for module in (vault, records, log, checks, template, aws, report, smtp, demo):
+    for module in (vault, records, log, checks, template, aws, report, smtp, lastpass, scan,
+                   demo):
         module.register(app)
 
 
 _register()
+
+
+_INTERRUPTED = 130
+# typer >= 0.16 vendors click: its usage errors and exits are not the `click` package's classes.
+_USAGE_ERRORS: tuple[type[Exception], ...] = tuple(
+    {click.ClickException,
+     *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")})
+_EXITS: tuple[type[Exception], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORTS: tuple[type[Exception], ...] = (click.exceptions.Abort, typer.Abort)
 
 
 def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
@@ -75,6 +97,8 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
     debug = "--debug" in args
     try:
         result = app(args=args, prog_name="seskeys", standalone_mode=False, obj=obj)
+        if result == _INTERRUPTED:  # typer turns Ctrl-C into 130 without a word
+            print("seskeys: interrupted; nothing half-written was kept", file=sys.stderr)
         return int(result) if isinstance(result, int) else 0
     except SeskeysError as exc:
         if debug:
@@ -83,17 +107,21 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
         if exc.hint:
             print(f"seskeys: hint: {exc.hint}", file=sys.stderr)
         return int(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except _EXITS as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except _ABORTS:
         print("seskeys: aborted", file=sys.stderr)
-        return 130
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
+        return _INTERRUPTED
+    except _USAGE_ERRORS as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:  # pragma: no cover - every click version has show()
+            print(f"seskeys: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         print("seskeys: interrupted; nothing half-written was kept", file=sys.stderr)
-        return 130
+        return _INTERRUPTED
     except BrokenPipeError:
         return 0
 
