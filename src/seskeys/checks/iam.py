@@ -9,7 +9,7 @@ from typing import Any
 
 from seskeys.aws.access import BULK_SEND_ACTIONS, SEND_ACTIONS, UserAccess
 from seskeys.aws.context import AwsContext
-from seskeys.aws.policy import Grant, Statement, evaluate
+from seskeys.aws.policy import Access, Grant, Statement, evaluate
 from seskeys.aws.snapshot import Key, ReportRow
 from seskeys.checks import Check, Finding, MissingInput, Severity
 
@@ -219,9 +219,9 @@ def _ses_least_privilege(ctx: AwsContext, p: Mapping[str, Any]) -> Iterator[Find
             grants = [access.ses[a] for a in beyond]
             yield SES_LEAST_PRIVILEGE.finding(
                 name, f"SES key user can do {len(beyond)} SES action(s) beyond sending",
-                evidence={"actions": _sample(beyond),
+                evidence={"count": len(beyond), "actions": _sample(beyond),
                           "conditional": sorted(g.action for g in grants
-                                                if g.access.value == "conditional")[:_SAMPLE],
+                                                if g.access is Access.CONDITIONAL)[:_SAMPLE],
                           "resources": sorted({r for g in grants for r in g.resources}),
                           "policies": sorted({s for g in grants for s in g.sources})},
                 **_about(ctx, name))
@@ -255,7 +255,8 @@ def _ses_broad(ctx: AwsContext, p: Mapping[str, Any]) -> Iterator[Finding]:
             yield SES_BROAD.finding(
                 name, f"can do {len(beyond)} SES action(s) beyond sending"
                 + (" (administrator)" if access.admin else ""),
-                evidence={"actions": _sample(beyond), "admin": access.admin,
+                evidence={"count": len(beyond), "actions": _sample(beyond),
+                          "admin": access.admin,
                           "policies": sorted({s for a in beyond
                                               for s in access.ses[a].sources})},
                 **_about(ctx, name))

@@ -147,7 +147,7 @@ def aws_audit(
 
         seskeys aws audit --org --role-name OrganizationAccountAccessRole --fail-on critical
 
-        seskeys aws audit --authorization-details gaad.json --credential-report report.csv -o markdown
+        seskeys aws audit --authorization-details gaad.json --credential-report cr.csv -o markdown
     """
     app = app_context(ctx)
     threshold = fail_on(fail_on_)
