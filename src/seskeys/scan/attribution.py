@@ -89,8 +89,8 @@ class Ledger:
 
 
 def _preference(record: KeyRecord) -> tuple[int, str]:
-    order = {Status.ACTIVE: 0, Status.INACTIVE: 1, Status.REVOKED: 2}
-    return order[record.status], record.created_on.isoformat()
+    order = {Status.ACTIVE: 0, Status.REVOKED: 3}
+    return order.get(record.status, 1), record.created_on.isoformat()
 
 
 def judge(found: Iterable[Found], ledger: Ledger | None) -> list[Judged]:

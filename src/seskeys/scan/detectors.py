@@ -47,6 +47,7 @@ _SECRET_CONTEXT = re.compile(
     rb"|(?<![a-z])ses(?![a-z])|smtp")
 _SMTP_CONTEXT = re.compile(
     rb"smtp|pass|pwd|mail|(?<![a-z])ses(?![a-z])|auth|sasl|akia|secret|cred|login|aws")
+_WORDS = re.compile(r"[A-Z]?[a-z]{3,}")
 _CONTEXT_BEFORE = 320
 _CONTEXT_AFTER = 160
 
@@ -224,23 +225,17 @@ def _near_key_id(data: bytes, start: int, end: int) -> str | None:
 def looks_random(token: str) -> bool:
     """False for 40-character runs that are plainly not secrets: hex digests, identifiers, paths.
 
-    A secret access key is 30 random bytes in base64, so it mixes cases; a run of letters only
-    (an identifier) must still look random, and a run whose ``/``-separated segments are all
-    lower case is a path.
+    A secret access key is 30 random bytes in base64, so it mixes cases; a run whose
+    ``/``-separated segments are all lower case is a path; one made almost entirely of
+    capitalised words (``AwsCredentialsProvider…``) is an identifier. Of a million random
+    secrets, fewer than ten have 32 or more characters in such words.
     """
     if not any(c.isupper() for c in token) or not any(c.islower() for c in token):
         return False
     if "/" in token and all(not seg or seg.islower() or seg.isdigit()
                             for seg in token.split("/")):
         return False
-    if token.isalpha():
-        uppers = sum(c.isupper() for c in token)
-        return 10 <= uppers <= 30 and _case_changes(token) >= 14
-    return True
-
-
-def _case_changes(token: str) -> int:
-    return sum(a.isupper() != b.isupper() for a, b in zip(token, token[1:], strict=False))
+    return sum(len(word) for word in _WORDS.findall(token)) < 32
 
 
 # -- encoded forms -----------------------------------------------------------------------------
