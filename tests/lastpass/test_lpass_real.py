@@ -182,3 +182,30 @@ def test_sync_push_pull_diff(offline_lpass: LpassFactory) -> None:
     for record in local.records():
         [copy] = fresh.by_access_key_id(record.access_key_id)
         assert differences(record, copy) == []
+
+
+def test_name_with_slash_is_refused_before_writing(offline_lpass: LpassFactory) -> None:
+    """lpass splits a name at its last '/', so such a name would land in another folder."""
+    client = offline_lpass()
+    vault = LastPassVault(client, LAYOUT, folder=FOLDER, journal=MemoryVault())
+    with pytest.raises(InputError, match="'/'"):
+        vault.commit(Change([_new("acme/prod")], _event()))
+    assert client.ls() == []
+
+
+def test_escape_sequences_in_values_survive(offline_lpass: LpassFactory) -> None:
+    """lpass strips ESC[...m from its text output when not on a TTY; we read JSON, which
+    escapes them, so they survive."""
+    vault = LastPassVault(offline_lpass(), LAYOUT, folder=FOLDER, journal=MemoryVault())
+    record = _new("k1", notes="red \x1b[31mtext\x1b[0m here")
+    vault.commit(Change([record], _event()))
+    assert vault.records()[0].notes == record.notes
+
+
+def test_entry_created_offline_has_id_0_and_is_named_by_path(
+        offline_lpass: LpassFactory) -> None:
+    """New entries keep id 0 until lpass syncs (LASTPASS.md §0.3); 0 never matches an id."""
+    vault = LastPassVault(offline_lpass(), LAYOUT, folder=FOLDER, journal=MemoryVault())
+    [stored], _ = vault.commit(Change([_new("k1")], _event()))
+    assert stored.id == f"lp-name:{FOLDER}/k1"
+    assert vault.get(stored.id) == stored
