@@ -8,8 +8,15 @@ import urllib.parse
 
 import pytest
 
-from seskeys.scan.detectors import Hit, Kind, KeyIdClass, Options, classify_key_id, detect, \
-    looks_random
+from seskeys.scan.detectors import (
+    Hit,
+    KeyIdClass,
+    Kind,
+    Options,
+    classify_key_id,
+    detect,
+    looks_random,
+)
 from seskeys.scan.known import KnownSecrets
 from seskeys.smtp import SmtpVersion, derive_v2, derive_v4
 from tests.factories import key_id, secret

@@ -28,7 +28,7 @@ DOC_EXAMPLE_SECRETS = ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 class Verdict(StrEnum):
     ACTIVE_LEAK = "active-leak"  # secret or SMTP password of a key that is not revoked
     REVOKED_LEAK = "revoked-leak"
-    SECRET = "secret"  # unattributed secret access key
+    SECRET = "secret"  # noqa: S105 - unattributed secret access key
     SMTP = "smtp"  # unattributed SMTP password
     LEDGER_KEY_ID = "ledger-key-id"
     KEY_ID = "key-id"

@@ -36,8 +36,9 @@ SMTP_LEN = 44
 LONG_TERM_PREFIXES = ("AKIA", "A3T")
 TEMPORARY_PREFIXES = ("ASIA",)
 OTHER_CREDENTIAL_PREFIXES = ("ABIA", "ACCA")
+# Access key ids are 20 characters; the unique ids of users, roles and the like are 21.
 _KEY_ID = re.compile(rb"A(?:KIA|SIA|BIA|CCA|IDA|ROA|GPA|IPA|NPA|NVA|PKA|SCA|3T[A-Z0-9])"
-                     rb"[A-Z0-9]{16}")
+                     rb"[A-Z0-9]{16}[A-Z0-9]?")
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _ESCAPE_LETTERS = frozenset(b"ntrbfv0")
 _BACKSLASH = 0x5C
@@ -59,7 +60,7 @@ _JSON_SIMPLE = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 class Kind(StrEnum):
     KEY_ID = "access-key-id"
-    SECRET = "secret-access-key"
+    SECRET = "secret-access-key"  # noqa: S105 - a kind, not a value
     SMTP = "smtp-password"
 
 
@@ -137,7 +138,9 @@ def _key_ids(data: bytes, encoding: str) -> Iterator[Hit]:
     for m in _KEY_ID.finditer(data):
         start, end = m.span()
         if _bounded_before(data, start) and (end == len(data) or data[end] not in _ALNUM):
-            yield Hit(Kind.KEY_ID, m.group().decode("ascii"), start, encoding, context=True)
+            key_id = m.group().decode("ascii")
+            if len(key_id) == 20 or classify_key_id(key_id) is KeyIdClass.IDENTIFIER:
+                yield Hit(Kind.KEY_ID, key_id, start, encoding, context=True)
 
 
 def _bounded_before(data: bytes, start: int) -> bool:
@@ -213,7 +216,7 @@ def _near_key_id(data: bytes, start: int, end: int) -> str | None:
     lo = max(0, start - _CONTEXT_BEFORE)
     best: tuple[int, str] | None = None
     for m in _KEY_ID.finditer(data[lo:end + _CONTEXT_AFTER]):
-        key_id = m.group().decode("ascii")
+        key_id = m.group().decode("ascii")[:20]
         if classify_key_id(key_id) is KeyIdClass.IDENTIFIER:
             continue
         distance = abs(lo + m.start() - start)

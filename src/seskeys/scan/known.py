@@ -19,7 +19,7 @@ GRAM = 16
 class KnownSecrets:
     """Values mapped to the record they belong to; ``search`` returns (start, end, record id)."""
 
-    __slots__ = ("_grams", "_count")
+    __slots__ = ("_count", "_grams")
 
     def __init__(self, values: Iterable[tuple[str, str]]) -> None:
         grams: dict[bytes, list[tuple[bytes, int, str]]] = {}

@@ -18,8 +18,15 @@ from seskeys.scan import git
 from seskeys.scan.attribution import Judged, Ledger, Verdict, judge
 from seskeys.scan.baseline import Baseline, Entry
 from seskeys.scan.detectors import Options
-from seskeys.scan.worker import FileResult, Found, blobs_task, init_worker, paths_task, \
-    scan_blob, scan_path
+from seskeys.scan.worker import (
+    FileResult,
+    Found,
+    blobs_task,
+    init_worker,
+    paths_task,
+    scan_blob,
+    scan_path,
+)
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
 BATCH_BYTES = 4 * 1024 * 1024
@@ -65,10 +72,7 @@ def scan(options: ScanOptions, *, ledger: Ledger | None = None,
                       unkeyed=ledger is not None)
     results: list[FileResult] = []
     files = collect_files(options)
-    if options.git:
-        repos = sorted({git.repository_root(p) for p in options.paths})
-    else:
-        repos = []
+    repos = sorted({git.repository_root(p) for p in options.paths}) if options.git else []
     jobs = options.jobs or os.cpu_count() or 1
     total = sum(_size(f) for f in files)
     if jobs > 1 and (repos or total >= POOL_MIN_BYTES):

@@ -141,17 +141,16 @@ def _cut(buffer: bytes) -> int:
     if newline >= 0:
         return newline + 1
     tail = buffer[-4096:]
-    last = None
-    for last in _CUT_BYTES.finditer(tail):
-        pass
-    return len(buffer) - len(tail) + last.end() if last else len(buffer)
+    ends = [m.end() for m in _CUT_BYTES.finditer(tail)]
+    return len(buffer) - len(tail) + ends[-1] if ends else len(buffer)
 
 
 # -- e-mail -------------------------------------------------------------------------------------
 
 def mbox_units(data: bytes, depth: int = 0) -> Iterator[Unit]:
-    starts = [m.end() for m in _MBOX_SEPARATOR.finditer(data)] or [0]
-    ends = [m.start() for m in _MBOX_SEPARATOR.finditer(data)][1:] + [len(data)]
+    separators = list(_MBOX_SEPARATOR.finditer(data))
+    starts = [m.end() for m in separators] or [0]
+    ends = [*(m.start() for m in separators[1:]), len(data)]
     for number, (start, end) in enumerate(zip(starts, ends, strict=True), 1):
         raw = re.sub(rb"(?m)^>(>*From )", rb"\1", data[start:end])  # mboxrd unescaping
         for unit in email_units(raw, depth):
