@@ -6,15 +6,17 @@ id); secrets appear only in the SMTP view the user asked for.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seskeys.aws.provision import ProvisionReport
-from seskeys.aws.revoke import RevokeReport
-from seskeys.aws.rotation import RotationReport
 from seskeys.formats.views import record_view
 from seskeys.redact import mask_key_id
 from seskeys.smtp import SmtpVersion
 from seskeys.smtp_vault import SmtpIdentity, SmtpOwner
+
+if TYPE_CHECKING:  # the AWS services import boto3, which plain commands should not pay for
+    from seskeys.aws.provision import ProvisionReport
+    from seskeys.aws.revoke import RevokeReport
+    from seskeys.aws.rotation import RotationReport
 
 _VERSION_TEXT = {
     SmtpVersion.V4: "v4 (SigV4, region-specific)",
