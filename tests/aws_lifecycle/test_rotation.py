@@ -294,3 +294,32 @@ def test_rotation_state_never_reaches_views(world: World) -> None:
         assert "rotation" not in view and secret not in repr(view)
     assert secret not in repr(record)
     assert all(secret not in e.model_dump_json() for e in world.vault.events())
+
+
+def test_finish_reconciles_a_key_deactivated_before_the_commit(world: World) -> None:
+    """A run killed between UpdateAccessKey and its commit: AWS says inactive, vault switched."""
+    old = world.seed()
+    rot.start(world.vault, world.deps(), "acme-mailer", world.actor(), _opts())
+    world.iam.update_access_key(UserName=USER, AccessKeyId=old.access_key_id, Status="Inactive")
+    rot.finish(world.vault, world.deps(), "acme-mailer", world.actor(), delete_after_days=0)
+    assert any("found inactive in AWS" in (e.detail or "") for e in world.vault.events())
+    assert_done(world, old)
+
+
+def test_resume_records_a_key_deleted_before_the_commit(world: World) -> None:
+    old = world.seed()
+    rot.start(world.vault, world.deps(), "acme-mailer", world.actor(), _opts())
+    world.iam.delete_access_key(UserName=USER, AccessKeyId=old.access_key_id)
+    reports = rot.resume(world.vault, world.deps(), world.actor())
+    assert [r.state for r in reports] == ["revoked"]
+    assert any("was already deleted in AWS" in (e.detail or "") for e in world.vault.events())
+    assert_done(world, old)
+
+
+def test_rotation_finds_the_iam_user_from_the_key_when_not_recorded(world: World) -> None:
+    old = world.seed(iam_user=None)
+    assert old.iam_user is None
+    rot.start(world.vault, world.deps(), "acme-mailer", world.actor(),
+              _opts(deactivate_old=True, delete_after_days=0))
+    assert lifecycle.find(world.vault, "acme-mailer").iam_user == USER
+    assert_done(world, old)
