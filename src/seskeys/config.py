@@ -8,7 +8,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,6 +60,8 @@ def default_config_path() -> Path:
 
 
 def default_actor() -> str:
+    import socket  # only when no actor is configured; slow to import
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):

@@ -16,7 +16,7 @@ import typer
 from tests import factories
 from tests.conftest import PASSWORD, CliRunner, Result
 
-from seskeys.cli import app
+from seskeys.cli import full_app
 from seskeys.template import TEMPLATE
 from seskeys.vault.local import LocalVault
 
@@ -358,7 +358,7 @@ def _leaf_commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, 
     return out
 
 
-COMMANDS = _leaf_commands(typer.main.get_command(app))
+COMMANDS = _leaf_commands(typer.main.get_command(full_app()))
 
 
 def test_the_core_commands_are_all_there() -> None:

@@ -106,7 +106,7 @@ def test_insecure_kdf() -> None:
 def test_every_check_has_complete_metadata() -> None:
     for check in all_checks():
         assert check.id and check.title and check.rationale and check.remediation, check.id
-        assert check.references, check.id
+        assert check.references or check.severity is Severity.INFO, check.id
         assert isinstance(check.severity, Severity)
     key_age = next(c for c in CHECKS if c.id == "ledger.key-age")
     assert key_age.parameters == {"max_key_age_days": 90, "due_soon_days": 14}

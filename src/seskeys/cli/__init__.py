@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from seskeys import __version__
@@ -59,42 +59,65 @@ def root(
     ctx.obj = AppContext(config=config, password_file=password_file)
 
 
-def _register() -> None:
-    from seskeys.cli import (
-        aws,
-        checks,
-        demo,
-        lastpass,
-        log,
-        records,
-        report,
-        scan,
-        smtp,
-        template,
-        vault,
-    )
-
-    for module in (vault, records, log, checks, template, aws, report, smtp, lastpass, scan,
-                   demo):
-        module.register(app)
+# Command modules, each with `register(app)`; add yours here.
+_MODULES = ("vault", "records", "log", "checks", "template", "aws", "report", "smtp", "lastpass",
+            "scan", "demo")
+# The core modules' commands: running one of them imports only its module, so `seskeys add` does
+# not pay for boto3, jinja2 and the rest. Any other command (or none) registers every module.
+_CORE_COMMANDS = {
+    "init": "vault", "passwd": "vault", "info": "vault",
+    "add": "records", "list": "records", "show": "records", "copy": "records",
+    "edit": "records", "history": "records", "revoke": "records", "rotate": "records",
+    "log": "log", "check": "checks", "template": "template",
+}
+_ROOT_OPTIONS_WITH_VALUE = ("--vault", "--password-file", "--config")
 
 
-_register()
+_REGISTERED: set[str] = set()  # which of _MODULES are on `app`, which is itself module-level
+
+
+def _register(modules: tuple[str, ...] = _MODULES) -> None:
+    """Import and register command modules (once each)."""
+    for name in modules:
+        if name not in _REGISTERED:
+            importlib.import_module(f"seskeys.cli.{name}").register(app)
+            _REGISTERED.add(name)
+
+
+def _command_word(args: list[str]) -> str | None:
+    """The command a command line names, skipping the root options."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _ROOT_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def full_app() -> typer.Typer:
+    """The app with every command registered (for tools that walk the command tree)."""
+    _register()
+    return app
 
 
 _INTERRUPTED = 130
-# typer >= 0.16 vendors click: its usage errors and exits are not the `click` package's classes.
+# typer >= 0.16 vendors click, older typer re-exports it: take the classes from typer either way
+# (and do not import the separate `click` package, which costs start-up time).
 _USAGE_ERRORS: tuple[type[Exception], ...] = tuple(
-    {click.ClickException,
-     *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")})
-_EXITS: tuple[type[Exception], ...] = (click.exceptions.Exit, typer.Exit)
-_ABORTS: tuple[type[Exception], ...] = (click.exceptions.Abort, typer.Abort)
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_EXITS: tuple[type[Exception], ...] = (typer.Exit,)
+_ABORTS: tuple[type[Exception], ...] = (typer.Abort,)
 
 
 def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
     """Run the CLI in-process and return the exit code (tests call this directly)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    core = _CORE_COMMANDS.get(_command_word(args) or "")
+    _register((core,) if core else _MODULES)
     try:
         result = app(args=args, prog_name="seskeys", standalone_mode=False, obj=obj)
         if result == _INTERRUPTED:  # typer turns Ctrl-C into 130 without a word
