@@ -26,7 +26,7 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/seskeys demo
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench reliability
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

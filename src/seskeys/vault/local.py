@@ -120,6 +120,9 @@ def _db_errors(path: Path) -> Iterator[None]:
         raise IntegrityError(f"vault file {path} is damaged: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise IntegrityError(f"vault file {path} is damaged or not a vault: {exc}") from None
+    except UnicodeDecodeError:
+        raise IntegrityError(f"vault file {path} is damaged: a text column is not UTF-8"
+                             ) from None
 
 
 class LocalVault:
@@ -273,7 +276,10 @@ class LocalVault:
         row = conn.execute("SELECT value FROM meta WHERE key='state'").fetchone()
         if row is None:
             return {"count": 0, "head_seq": 0, "head_mac": GENESIS.hex()}
-        blob = bytes.fromhex(json.loads(row[0]))
+        try:
+            blob = bytes.fromhex(json.loads(row[0]))
+        except (ValueError, TypeError):
+            raise IntegrityError("the vault's sealed state is unreadable (damaged)") from None
         plain = self._keys.state.open(blob, f"{self.vault_id}|state".encode(), "vault state")
         state: dict[str, Any] = json.loads(plain)
         return state
@@ -370,8 +376,11 @@ class LocalVault:
 
     def by_name(self, key_name: str) -> list[KeyRecord]:
         rows = self._rows("body", "r.name_tag = ?", (self._name_tag(key_name),))
-        if not rows:
-            self.summaries()  # a miss is rare: prove the index is intact before saying so
+        if not rows:  # a miss is rare: prove the table and its index agree before saying so
+            wanted = key_name.strip().casefold()
+            if any(s.key_name.strip().casefold() == wanted for s in self.summaries()):
+                raise IntegrityError("the vault's name index is damaged: a record named "
+                                     f"{key_name!r} exists but the index does not find it")
         return [self._decode_body(r) for r in rows]
 
     def by_access_key_id(self, access_key_id: str) -> list[KeyRecord]:
@@ -502,6 +511,10 @@ class LocalVault:
         events: list[Event] = []
         previous, last_seq = GENESIS, 0
         for seq, record_id, mac, body in rows:
+            if not (isinstance(seq, int) and isinstance(mac, bytes) and isinstance(body, bytes)
+                    and (record_id is None or isinstance(record_id, str))):
+                return events, _broken(len(events), last_seq + 1,
+                                       f"the row after event {last_seq} is damaged")
             if seq != last_seq + 1:
                 return events, _broken(len(events), last_seq + 1,
                                        f"events {last_seq + 1}..{seq - 1} are missing")
@@ -566,5 +579,7 @@ class LocalVault:
                          records=records, events=events, format_version=FORMAT_VERSION)
 
 
-def _broken(count: int, seq: int, problem: str) -> LogVerification:
-    return LogVerification(ok=False, events=count, first_bad_seq=seq, problem=problem)
+def _broken(count: int, seq: object, problem: str) -> LogVerification:
+    """A failed verification; a damaged row may yield a non-integer sequence number."""
+    return LogVerification(ok=False, events=count,
+                           first_bad_seq=seq if isinstance(seq, int) else None, problem=problem)

@@ -1,0 +1,141 @@
+"""Crash injection: SIGKILL a command at many points of our code, then reopen the vault.
+
+Each point is a line event of the seskeys package in the command's own run (recorded once under
+a tracer), so the kill lands between two statements anywhere in the write path. Afterwards the
+vault must open, its log must verify, and its records must be exactly the state before the
+command or exactly the state after it — never a mix — with one event per change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reliability.common import NEW_PASSWORD, PASSWORD, build_vault, env_for, run_cli, snapshot
+from seskeys import demo
+
+WRITE_PATH = ("vault/local.py", "lifecycle.py", "model.py", "events.py", "vault/crypto.py",
+              "cli/records.py", "cli/vault.py")
+
+
+@dataclass
+class Scenario:
+    name: str
+    args: list[str]
+    stdin: str = ""
+    passwords: tuple[str, ...] = (PASSWORD,)
+    prepare: Callable[[Path], None] | None = None
+
+
+@dataclass
+class CrashResult:
+    points: int = 0
+    killed: int = 0
+    completed: int = 0
+    losses: int = 0
+    mixed: int = 0
+    unreadable: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def scenarios(workdir: Path) -> list[Scenario]:
+    new_pw = workdir / "new-password"
+    new_pw.write_text(NEW_PASSWORD + "\n")
+    return [
+        Scenario("add", ["add", "--key-name", "crash-added", "--client", "Crash Co",
+                         "--purpose", "crash test", "--access-key-id", demo.random_key_id(),
+                         "--ses-region", "eu-west-1", "--iam-groups", "ses-send-crash",
+                         "--ticket", "OPS-9", "--secret-stdin"], demo.random_secret() + "\n"),
+        Scenario("edit", ["edit", "client0-key0", "--set", "notes=edited under fire",
+                          "--set", "ses_limits=production", "--ticket", "OPS-10"]),
+        Scenario("revoke", ["revoke", "client0-key3", "--ticket", "SEC-11",
+                            "--reason", "crash test"]),
+        Scenario("rotate", ["rotate", "client0-key6", "--ticket", "CHG-12", "--access-key-id",
+                            demo.random_key_id(), "--secret-stdin"], demo.random_secret() + "\n"),
+        Scenario("passwd", ["passwd", "--new-password-file", str(new_pw), "--kdf-profile",
+                            "insecure-test"], passwords=(PASSWORD, NEW_PASSWORD)),
+    ]
+
+
+def _choose_points(events: list[list[object]], wanted: int) -> list[int]:
+    """Indices (1-based) of first occurrences of distinct write-path lines, evenly spread."""
+    seen: set[tuple[str, int]] = set()
+    candidates = []
+    for index, (file, line) in enumerate(events, start=1):
+        key = (str(file), int(str(line)))
+        if key[0] in WRITE_PATH and key not in seen:
+            seen.add(key)
+            candidates.append(index)
+    if len(candidates) <= wanted:
+        return candidates
+    step = len(candidates) / wanted
+    return [candidates[int(i * step)] for i in range(wanted)]
+
+
+def _open_state(path: Path, passwords: tuple[str, ...]) -> tuple[list[str], int] | None:
+    """The vault's state under the first password that opens it; None if none does."""
+    for password in passwords:
+        with contextlib.suppress(Exception):  # any failure to open counts as unreadable
+            return snapshot(path, password)
+    return None
+
+
+def run_scenario(scenario: Scenario, base: Path, workdir: Path, points_per_op: int,
+                 result: CrashResult) -> None:
+    before = snapshot(base)
+    trial = workdir / f"{scenario.name}-record.db"
+    shutil.copy(base, trial)
+    events_file = workdir / f"{scenario.name}-events.json"
+    done = run_cli(["record", str(events_file), "--", *scenario.args], env_for(trial),
+                   scenario.stdin, module=("-m", "reliability.crashchild"))
+    if done.returncode != 0:
+        raise RuntimeError(f"{scenario.name} failed without a crash: {done.stderr.strip()}")
+    after = _open_state(trial, scenario.passwords)
+    events = json.loads(events_file.read_text())
+    for point in _choose_points(events, points_per_op):
+        copy = workdir / f"{scenario.name}-{point}.db"
+        shutil.copy(base, copy)
+        proc = run_cli(["kill", str(point), "--", *scenario.args], env_for(copy),
+                       scenario.stdin, module=("-m", "reliability.crashchild"))
+        result.points += 1
+        killed = proc.returncode == -signal.SIGKILL
+        result.killed += killed
+        result.completed += not killed
+        state = _open_state(copy, scenario.passwords)
+        where = f"{scenario.name} at line event {point} ({events[point - 1]})"
+        if state is None:
+            result.unreadable += 1
+            result.problems.append(f"{where}: vault unreadable or log broken")
+        elif state not in (before, after):
+            result.mixed += 1
+            result.problems.append(f"{where}: state is neither before nor after")
+        elif not killed and state == before:
+            result.losses += 1
+            result.problems.append(f"{where}: acknowledged change lost")
+        copy.unlink()
+        for leftover in copy.parent.glob(copy.name + "-*"):
+            leftover.unlink()
+
+
+def run(points_per_op: int = 12, only: tuple[str, ...] = ()) -> CrashResult:
+    result = CrashResult()
+    with tempfile.TemporaryDirectory(prefix="seskeys-crash-") as tmp:
+        workdir = Path(tmp)
+        base = workdir / "base.db"
+        build_vault(base)
+        for scenario in scenarios(workdir):
+            if only and scenario.name not in only:
+                continue
+            run_scenario(scenario, base, workdir, points_per_op, result)
+    return result
+
+
+if __name__ == "__main__":
+    figures = run()
+    print(figures)

@@ -1,0 +1,161 @@
+"""Tamper: damage a populated vault file and check every read is identical or a clean exit 4.
+
+Random single-byte flips (one per copy) anywhere in the file, then structured attacks: two
+records' rows swapped, an old row replayed, the file truncated, a hot journal deleted, and a
+header whose KDF parameters were lowered. For each damaged copy `list`, `show` and
+`log --verify` must print exactly what they print for the untouched vault, or fail with exit 4;
+never other data, never an empty list, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reliability import inprocess
+from reliability.common import PASSWORD, build_vault
+
+COMMANDS = (["list", "-o", "json"], ["show", "client0-key0", "-o", "json"], ["log", "--verify"])
+
+
+@dataclass
+class TamperResult:
+    copies: int = 0
+    runs: int = 0
+    identical: int = 0
+    clean_errors: int = 0
+    other_exit: Counter[int] = field(default_factory=Counter)
+    different_data: int = 0
+    tracebacks: int = 0
+    structured: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def bad(self) -> int:
+        return self.different_data + self.tracebacks + sum(self.other_exit.values())
+
+
+def _judge(result: TamperResult, label: str, outcome: inprocess.Outcome, baseline: str,
+           allowed: tuple[int, ...] = (4,)) -> str:
+    result.runs += 1
+    if outcome.traceback:
+        result.tracebacks += 1
+        result.problems.append(f"{label}: traceback {outcome.traceback.splitlines()[-1]}")
+        return "traceback"
+    if outcome.code == 0:
+        if outcome.stdout == baseline:
+            result.identical += 1
+            return "identical"
+        result.different_data += 1
+        result.problems.append(f"{label}: exit 0 with different output")
+        return "different"
+    if outcome.code in allowed:
+        result.clean_errors += 1
+        return f"exit {outcome.code}"
+    result.other_exit[outcome.code] += 1
+    result.problems.append(f"{label}: exit {outcome.code}: {outcome.stderr.strip()[:120]}")
+    return f"exit {outcome.code}"
+
+
+def _sql(path: Path, statement: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        return conn.execute(statement, args).fetchall()
+
+
+def _swap_rows(path: Path) -> None:
+    rows = _sql(path, "SELECT id, summary, body FROM records ORDER BY id LIMIT 2")
+    (a, sa, ba), (b, sb, bb) = rows
+    _sql(path, "UPDATE records SET summary=?, body=? WHERE id=?", (sb, bb, a))
+    _sql(path, "UPDATE records SET summary=?, body=? WHERE id=?", (sa, ba, b))
+
+
+def _replay_row(path: Path, stale: Path) -> None:
+    """Put back the row of client0-key0 as it was before an edit."""
+    columns = "version, event_seq, name_tag, akid_tag, summary, body"
+    old = {r[0]: r[1:] for r in _sql(stale, f"SELECT id, {columns} FROM records")}
+    new = {r[0]: r[1:] for r in _sql(path, f"SELECT id, {columns} FROM records")}
+    changed = [rid for rid in new if old.get(rid) != new[rid]]
+    for rid in changed:
+        sets = ", ".join(f"{c} = ?" for c in columns.split(", "))
+        _sql(path, f"UPDATE records SET {sets} WHERE id = ?", (*old[rid], rid))
+
+
+def _truncate(path: Path) -> None:
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.truncate(size // 2)
+
+
+def _lower_kdf(path: Path) -> None:
+    kdf = json.loads(_sql(path, "SELECT value FROM meta WHERE key='kdf'")[0][0])  # type: ignore[arg-type]
+    kdf.update(profile="standard", memory_kib=8, time_cost=1, parallelism=1)
+    _sql(path, "UPDATE meta SET value=? WHERE key='kdf'", (json.dumps(kdf),))
+
+
+def run(flips: int = 1000, seed: int = 20261203) -> TamperResult:
+    result = TamperResult()
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory(prefix="seskeys-tamper-") as tmp:
+        work = Path(tmp)
+        pw = work / "password"
+        pw.write_text(PASSWORD + "\n")
+        base = work / "base.db"
+        build_vault(base)
+        baselines = [inprocess.run(cmd, base, pw) for cmd in COMMANDS]
+        if any(b.code != 0 for b in baselines):
+            raise RuntimeError("the untouched vault does not read cleanly")
+        raw = base.read_bytes()
+        copy = work / "copy.db"
+        for i in range(flips):
+            data = bytearray(raw)
+            offset = rng.randrange(len(data))
+            data[offset] ^= 1 << rng.randrange(8)
+            copy.write_bytes(bytes(data))
+            result.copies += 1
+            for cmd, baseline in zip(COMMANDS, baselines, strict=True):
+                _judge(result, f"flip #{i} at byte {offset}: {' '.join(cmd)}",
+                       inprocess.run(cmd, copy, pw), baseline.stdout)
+        structured: dict[str, Callable[[Path], None]] = {
+            "rows swapped": _swap_rows, "file truncated": _truncate,
+            "KDF header lowered": _lower_kdf,
+        }
+        stale = work / "stale.db"
+        shutil.copy(base, stale)
+        edited = work / "edited.db"
+        shutil.copy(base, edited)
+        edit = inprocess.run(["edit", "client0-key0", "--set", "notes=newer", "--ticket", "T-1"],
+                             edited, pw)
+        if edit.code != 0:
+            raise RuntimeError(f"edit failed: {edit.stderr}")
+        edited_baselines = [inprocess.run(cmd, edited, pw) for cmd in COMMANDS]
+        for name, attack in structured.items():
+            shutil.copy(base, copy)
+            attack(copy)
+            verdicts = {_judge(result, f"{name}: {' '.join(cmd)}", inprocess.run(cmd, copy, pw),
+                               b.stdout) for cmd, b in zip(COMMANDS, baselines, strict=True)}
+            result.structured[name] = ", ".join(sorted(verdicts))
+        shutil.copy(edited, copy)
+        _replay_row(copy, stale)
+        verdicts = {_judge(result, f"old row replayed: {' '.join(cmd)}",
+                           inprocess.run(cmd, copy, pw), b.stdout)
+                    for cmd, b in zip(COMMANDS, edited_baselines, strict=True)}
+        result.structured["old row replayed"] = ", ".join(sorted(verdicts))
+        journal = Path(str(base) + "-journal")
+        result.structured["WAL deleted"] = ("no WAL: rollback journal in DELETE mode; "
+                                            f"journal present at rest: {journal.exists()}")
+    return result
+
+
+if __name__ == "__main__":
+    figures = run()
+    print({k: v for k, v in figures.__dict__.items() if k != "problems"})
+    for p in figures.problems[:20]:
+        print(" ", p)
