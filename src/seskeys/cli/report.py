@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from seskeys.formats.jsonfmt import to_json
 from seskeys.formats.report_data import report_dict, report_markdown
 from seskeys.formats.report_html import to_html
 
-_RENDERERS = {
+_RENDERERS: dict[str, Callable[[report_service.Report], str]] = {
     "html": to_html,
     "markdown": report_markdown,
     "json": lambda r: to_json(report_dict(r)),
