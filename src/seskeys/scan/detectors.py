@@ -30,6 +30,8 @@ _RUN_TABLE = bytes(0x61 if c in ALPHABET else 0x20 for c in range(256))
 _MIN_RUN = b"a" * 40
 SECRET_LEN = 40
 SMTP_LEN = 44
+# A secret or SMTP password, maybe with the letter of a preceding escape ("\\n") glued on.
+_PATTERN_LENGTHS = (SECRET_LEN, SECRET_LEN + 1, SMTP_LEN, SMTP_LEN + 1)
 
 # Prefixes of AWS unique ids (IAM User Guide, "Unique identifiers"). Only the first group are
 # credentials; the others name users, roles, groups, policies and certificates.
@@ -44,16 +46,20 @@ _ESCAPE_LETTERS = frozenset(b"ntrbfv0")
 _BACKSLASH = 0x5C
 
 _SECRET_CONTEXT = re.compile(
-    rb"aws|amazon|secret|akia|asia|credential|access.?key|boto|(?<![a-z])iam(?![a-z])"
-    rb"|(?<![a-z])ses(?![a-z])|smtp")
+    rb"aws|amazon|secret|akia|asia|credential|access.?key|boto|(?<=[^a-z])iam(?=[^a-z])"
+    rb"|(?<=[^a-z])ses(?=[^a-z])|smtp")
 _SMTP_CONTEXT = re.compile(
-    rb"smtp|pass|pwd|mail|(?<![a-z])ses(?![a-z])|auth|sasl|akia|secret|cred|login|aws")
+    rb"smtp|pass|pwd|mail|(?<=[^a-z])ses(?=[^a-z])|auth|sasl|akia|secret|cred|login|aws")
 _WORDS = re.compile(r"[A-Z]?[a-z]{3,}")
+# Whole-word keywords need a neighbour on each side, so a window edge that cuts "session"
+# to "ses" does not count.
 _CONTEXT_BEFORE = 320
 _CONTEXT_AFTER = 160
 
-_ESCAPE_TRIGGERS = (re.compile(rb"%[0-9A-Fa-f]{2}"), re.compile(rb"\\/"), re.compile(rb"\\u00"),
-                    re.compile(rb"&#"), re.compile(rb"&(?:sol|plus);"))
+# An escape starts with one of these bytes, which bytes.find locates with memchr.
+_ESCAPE_STARTS = {ord("%"): re.compile(rb"%[0-9A-Fa-f]{2}"),
+                  ord("\\"): re.compile(rb"\\(?:/|u00)"),
+                  ord("&"): re.compile(rb"&(?:#|sol;|plus;)")}
 _JSON_ESCAPE = re.compile(rb"\\(?:u([0-9A-Fa-f]{4})|(.))", re.DOTALL)
 _JSON_SIMPLE = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
@@ -128,8 +134,10 @@ def _moved(hit: Hit, start: int) -> Hit:
 
 def _plain(data: bytes, options: Options, encoding: str) -> Iterator[Hit]:
     yield from _key_ids(data, encoding)
+    known = options.known is not None  # known values may sit inside runs of any length
     for start, end in base64_runs(data):
-        yield from _run_hits(data, start, end, options, encoding)
+        if known or end - start in _PATTERN_LENGTHS:
+            yield from _run_hits(data, start, end, options, encoding)
 
 
 # -- key ids -----------------------------------------------------------------------------------
@@ -233,7 +241,7 @@ def looks_random(token: str) -> bool:
     capitalised words (``AwsCredentialsProvider…``) is an identifier. Of a million random
     secrets, fewer than ten have 32 or more characters in such words.
     """
-    if not any(c.isupper() for c in token) or not any(c.islower() for c in token):
+    if token.lower() == token or token.upper() == token:
         return False
     if "/" in token and all(not seg or seg.islower() or seg.isdigit()
                             for seg in token.split("/")):
@@ -246,9 +254,18 @@ def looks_random(token: str) -> bool:
 def _decoded_lines(data: bytes) -> Iterator[tuple[int, bytes, bytes, str]]:
     """(start, line, decoded line, label) for each line that holds an escape sequence."""
     starts: set[int] = set()
-    for trigger in _ESCAPE_TRIGGERS:
-        for m in trigger.finditer(data):
-            starts.add(data.rfind(b"\n", 0, m.start()) + 1)
+    for byte, escape in _ESCAPE_STARTS.items():
+        find, match = data.find, escape.match
+        at = find(byte)
+        while at >= 0:
+            if match(data, at):
+                line_start = data.rfind(b"\n", 0, at) + 1
+                starts.add(line_start)
+                line_end = data.find(b"\n", at)
+                if line_end < 0:
+                    break
+                at = line_end  # the rest of this line is decoded anyway
+            at = find(byte, at + 1)
     for start in sorted(starts):
         end = data.find(b"\n", start)
         line = data[start:end if end >= 0 else len(data)]

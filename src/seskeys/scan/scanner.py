@@ -71,13 +71,14 @@ def scan(options: ScanOptions, *, ledger: Ledger | None = None,
     matcher = Options(known=ledger.known_secrets() if ledger else None,
                       unkeyed=ledger is not None)
     results: list[FileResult] = []
-    files = collect_files(options)
+    sized = collect_files(options)
+    files = [path for path, _ in sized]
     repos = sorted({git.repository_root(p) for p in options.paths}) if options.git else []
     jobs = options.jobs or os.cpu_count() or 1
-    total = sum(_size(f) for f in files)
+    total = sum(size for _, size in sized)
     if jobs > 1 and (repos or total >= POOL_MIN_BYTES):
         with _pool(jobs, matcher) as pool:
-            results.extend(_pooled_files(pool, files, options.max_file_bytes, progress))
+            results.extend(_pooled_files(pool, sized, options.max_file_bytes, progress))
             for repo in repos:
                 results.extend(_pooled_blobs(pool, repo, options.max_file_bytes, progress, jobs))
     else:
@@ -92,28 +93,40 @@ def scan(options: ScanOptions, *, ledger: Ledger | None = None,
     return _finish(options, results, ledger, baseline, time.perf_counter() - started)
 
 
-def collect_files(options: ScanOptions) -> list[str]:
-    seen: dict[str, None] = {}
+def collect_files(options: ScanOptions) -> list[tuple[str, int]]:
+    """(path, size) of every regular file to scan, each once, in a stable order."""
+    seen: dict[str, int] = {}
     for raw in options.paths:
         path = Path(raw)
         if not path.exists():
             raise InputError(f"{raw}: no such file or directory")
         if path.is_file():
-            seen.setdefault(str(path), None)
+            seen.setdefault(str(path), path.stat().st_size)
             continue
         listed = git.unignored_files(str(path)) if options.respect_gitignore else None
-        for name in listed if listed is not None else _walk(str(path)):
-            if not _excluded(name, options.exclude) and os.path.isfile(name) \
-                    and not os.path.islink(name):
-                seen.setdefault(name, None)
-    return list(seen)
+        found = _listed(listed) if listed is not None else _walk(str(path))
+        for name, size in found:
+            if not options.exclude or not _excluded(name, options.exclude):
+                seen.setdefault(name, size)
+    return list(seen.items())
 
 
-def _walk(root: str) -> Iterator[str]:
-    for directory, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        for name in sorted(names):
-            yield os.path.join(directory, name)
+def _walk(root: str) -> Iterator[tuple[str, int]]:
+    """Regular files under ``root`` (symbolic links and VCS folders left out), with sizes."""
+    with os.scandir(root) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in SKIPPED_DIRS:
+                yield from _walk(entry.path)
+        elif entry.is_file(follow_symlinks=False):
+            yield entry.path, entry.stat(follow_symlinks=False).st_size
+
+
+def _listed(paths: list[str]) -> Iterator[tuple[str, int]]:
+    for name in paths:
+        if os.path.isfile(name) and not os.path.islink(name):
+            yield name, _size(name)
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
@@ -149,12 +162,12 @@ def _pool(jobs: int, matcher: Options) -> ProcessPoolExecutor:
                                initializer=init_worker, initargs=(matcher,))
 
 
-def _batches(paths: Iterable[str]) -> Iterator[list[str]]:
+def _batches(sized: Iterable[tuple[str, int]]) -> Iterator[list[str]]:
     batch: list[str] = []
     size = 0
-    for path in paths:
+    for path, length in sized:
         batch.append(path)
-        size += _size(path)
+        size += length
         if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
             yield batch
             batch, size = [], 0
@@ -162,9 +175,9 @@ def _batches(paths: Iterable[str]) -> Iterator[list[str]]:
         yield batch
 
 
-def _pooled_files(pool: ProcessPoolExecutor, files: list[str], limit: int,
+def _pooled_files(pool: ProcessPoolExecutor, sized: list[tuple[str, int]], limit: int,
                   progress: Progress | None) -> Iterator[FileResult]:
-    futures = [pool.submit(paths_task, batch, limit) for batch in _batches(files)]
+    futures = [pool.submit(paths_task, batch, limit) for batch in _batches(sized)]
     for future in futures:
         for result in future.result():
             _report(progress, result)

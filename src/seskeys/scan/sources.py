@@ -9,18 +9,20 @@ notebooks. Anything else that is not text is skipped, with the reason.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import email
 import email.policy
 import io
 import json
+import os
 import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
-from pathlib import PurePosixPath
 from typing import IO, Any
 from xml.etree import ElementTree
 
@@ -34,6 +36,7 @@ EMAIL_SUFFIXES = frozenset({".eml", ".mbox", ".mbx"})
 OOXML_SUFFIXES = frozenset({".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".pptx", ".pptm"})
 ODF_SUFFIXES = frozenset({".odt", ".ods", ".odp", ".ott"})
 NOTEBOOK_SUFFIXES = frozenset({".ipynb"})
+_CONTAINER_SUFFIXES = OOXML_SUFFIXES | ODF_SUFFIXES | NOTEBOOK_SUFFIXES | EMAIL_SUFFIXES
 
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,40}:[ \t]")
 _MIME_HEADERS = re.compile(rb"(?im)^(?:mime-version|content-type|content-transfer-encoding"
@@ -58,7 +61,7 @@ class Unit:
 
 
 def suffix_of(name: str) -> str:
-    return PurePosixPath(name.lower()).suffix
+    return os.path.splitext(name.lower())[1]
 
 
 # -- plain files --------------------------------------------------------------------------------
@@ -125,14 +128,18 @@ def _chunks(stream: IO[bytes], head: bytes) -> Iterator[Unit]:
         yield Unit(_as_utf8(head + stream.read()))
         return
     buffer = head + stream.read(CHUNK_BYTES - len(head))
+    more = stream.read(CHUNK_BYTES) if len(buffer) >= CHUNK_BYTES else b""
+    if not more:  # the common case: the whole file is one chunk
+        yield Unit(buffer)
+        return
     carry, line = b"", 1
     while buffer:
-        more = stream.read(CHUNK_BYTES)
         cut = _cut(buffer) if more else len(buffer)
         body, buffer = buffer[:cut], buffer[cut:] + more
         yield Unit(carry + body, first_line=line - carry.count(b"\n"), skip_before=len(carry))
         line += body.count(b"\n")
         carry = body[-OVERLAP_BYTES:]
+        more = stream.read(CHUNK_BYTES)
 
 
 def _cut(buffer: bytes) -> int:
@@ -159,8 +166,127 @@ def mbox_units(data: bytes, depth: int = 0) -> Iterator[Unit]:
 
 
 def email_units(data: bytes, depth: int = 0) -> Iterator[Unit]:
-    message = email.message_from_bytes(data, policy=email.policy.default)
-    yield from _message_units(message, "", depth)
+    """Units of one message: headers, then every leaf part decoded.
+
+    The structure is read part by part: each part's header block is parsed with the ``email``
+    package (parameters, RFC 2231 file names, encoded words), and its body is split on the
+    boundary and decoded (base64, quoted-printable) with ``binascii`` directly, which is
+    many times faster than feeding every body line through the package's parser. Anything
+    the fast path does not handle (a multipart without a boundary) goes through
+    ``email.message_from_bytes`` with the ``default`` policy.
+    """
+    counter = [0]
+    try:
+        yield from _mime_units(data, "", depth, counter, whole=True)
+    except _Irregular:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        yield from _message_units(message, "", depth)
+
+
+class _Irregular(Exception):
+    """A message the fast path leaves to the full parser."""
+
+
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?")
+
+
+def _split_head(raw: bytes) -> tuple[bytes, bytes]:
+    if raw.startswith((b"\n", b"\r\n")):
+        return b"", raw.lstrip(b"\r\n")
+    end = _HEAD_END.search(raw)
+    return (raw[:end.start()], raw[end.end():]) if end else (raw, b"")
+
+
+def _header_text(head: bytes) -> bytes:
+    """The raw header block, plus its encoded words decoded when there are any."""
+    if not _ENCODED_WORD.search(head):
+        return head
+    parsed = email.message_from_bytes(head + b"\n\n", policy=email.policy.default)
+    return head + b"\n" + "\n".join(f"{k}: {v}" for k, v in parsed.items()).encode(
+        "utf-8", "replace")
+
+
+def _mime_units(raw: bytes, where: str, depth: int, counter: list[int], *,
+                whole: bool = False) -> Iterator[Unit]:
+    if depth > MAX_NESTING:
+        raise Unscannable("containers nested too deeply")
+    head, body = _split_head(raw)
+    headers = email.message_from_bytes(head + b"\n\n", policy=email.policy.compat32)
+    if head:
+        yield Unit(_header_text(head), f"{where}headers" if not where else f"{where} headers")
+    ctype = headers.get_content_type()
+    if ctype.startswith("multipart/"):
+        boundary = headers.get_boundary()
+        if not boundary:
+            raise _Irregular
+        for part in _split_multipart(body, boundary.encode("utf-8", "surrogateescape")):
+            yield from _mime_units(part, where, depth, counter)
+        return
+    counter[0] += 1
+    filename = headers.get_filename() or ""
+    label = f"attachment {filename}" if filename else "body" if whole \
+        else f"part {counter[0]} ({ctype})"
+    payload = _decoded_body(body, headers.get("Content-Transfer-Encoding", ""))
+    place = f"{where}{label}" if not where else f"{where}, {label}"
+    if ctype == "message/rfc822":
+        yield from _mime_units(payload, place, depth + 1, [0], whole=True)
+    else:
+        yield from _leaf_units(payload, ctype, filename, headers.get_content_charset(), place,
+                               depth)
+
+
+def _split_multipart(body: bytes, boundary: bytes) -> list[bytes]:
+    """The parts between ``--boundary`` lines (RFC 2046), up to the closing one."""
+    marker = b"--" + boundary
+    parts: list[bytes] = []
+    position: int | None = None
+    at = body.find(marker)
+    while at >= 0:
+        after = at + len(marker)
+        if at == 0 or body[at - 1] == 0x0A:  # only at the start of a line
+            line_end = body.find(b"\n", after)
+            line_end = len(body) if line_end < 0 else line_end + 1
+            if position is not None:
+                end = at - 1 if at else 0
+                parts.append(body[position:end - 1 if body[end - 1:end] == b"\r" else end])
+            if body.startswith(b"--", after):
+                return parts
+            position = line_end
+        at = body.find(marker, after)
+    if position is not None:
+        parts.append(body[position:])
+    return parts
+
+
+def _decoded_body(body: bytes, encoding: str) -> bytes:
+    cte = encoding.strip().lower()
+    if cte == "base64":
+        try:
+            return base64.b64decode(body + b"===")
+        except (binascii.Error, ValueError):
+            return body
+    if cte == "quoted-printable":
+        return binascii.a2b_qp(body)
+    return body
+
+
+def _leaf_units(payload: bytes, ctype: str, filename: str, charset: str | None, where: str,
+                depth: int) -> Iterator[Unit]:
+    suffix = suffix_of(filename)
+    if ctype.startswith("text/") and suffix not in _CONTAINER_SUFFIXES:
+        codec = charset if _known_codec(charset) else "utf-8"
+        text = payload.decode(codec or "utf-8", "replace")
+        if ctype == "text/html":
+            text = html_text(text)
+        yield Unit(text.encode("utf-8", "surrogateescape"), where)
+        return
+    try:
+        for unit in bytes_units(payload, filename, depth + 1):
+            yield Unit(unit.data, f"{where}, {unit.part}" if unit.part else where,
+                       unit.first_line, unit.skip_before)
+    except Unscannable:
+        return  # a picture or other binary attachment holds no text
 
 
 def _message_units(message: Message, prefix: str, depth: int) -> Iterator[Unit]:
