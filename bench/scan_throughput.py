@@ -44,11 +44,13 @@ from seskeys.vault.memory import MemoryVault
 
 B64 = string.ascii_letters + string.digits + "+/"
 KEY_ALPHABET = string.ascii_uppercase + "234567"
-WORDS = ("def return import self value config the of and to for in is if else print data "
-         "file path user name class while yield lambda request response client server host "
-         "port timeout retry error logger message queue email send template region bucket "
-         "account policy group role token session cache table index record event handler "
-         "password mail key").split()
+_FILLER_WORDS = (
+    "def return import self value config the of and to for in is if else print data "
+    "file path user name class while yield lambda request response client server host "
+    "port timeout retry error logger message queue email send template region bucket "
+    "account policy group role token session cache table index record event handler "
+    "password mail key")
+WORDS = tuple(_FILLER_WORDS.split())
 
 
 @dataclass
@@ -63,7 +65,8 @@ class Plant:
 class Corpus:
     root: Path
     plants: list[Plant] = field(default_factory=list)
-    records: list[tuple[str, str, str, bool]] = field(default_factory=list)  # name, id, secret, revoked
+    # (name, key id, secret, revoked) of the ledger records the corpus plants values of
+    records: list[tuple[str, str, str, bool]] = field(default_factory=list)
     bytes: int = 0
     files: int = 0
 
@@ -206,9 +209,9 @@ class Generator:
             pw = derive_v4(self.secret(), r.choice(smtp_regions()))
             text = body + "Your new SES SMTP password is " + self.plant(pw, "smtp", "qp") \
                 + " please store it in the vault right away and delete this e-mail.\n"
-            raw = ("From: ops@example.com\nTo: team@example.com\nSubject: smtp\n"
-                   "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
-                   "Content-Transfer-Encoding: quoted-printable\n\n").encode() \
+            raw = (b"From: ops@example.com\nTo: team@example.com\nSubject: smtp\n"
+                   b"MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+                   b"Content-Transfer-Encoding: quoted-printable\n\n") \
                 + quopri.encodestring(text.encode())
             self.write(f"mail/m{index}.eml", raw)
             return
