@@ -164,3 +164,17 @@ def test_org_needs_a_role_name(moto: Any) -> None:
 
     with pytest.raises(InputError, match="--role-name"):
         run_audit(org=True)
+
+
+def test_keys_are_listed_only_where_an_id_is_needed(moto: Any) -> None:
+    setup_account(moto)
+    sender(moto, "smtp-app3")
+    backdate("smtp-app3", 200)  # a key-age finding will name this key
+    bare = run_audit()
+    assert bare.accounts[0].snapshot.listed_keys.keys() == {"smtp-app3"}  # type: ignore[union-attr]
+    age = findings(bare, "aws.key-age")
+    assert [f.principal for f in age] == ["smtp-app3"] and age[0].key_id
+    with_vault = run_audit(MemoryVault())  # every active SES key is now a drift question
+    assert with_vault.accounts[0].snapshot.listed_keys.keys() == {  # type: ignore[union-attr]
+        "smtp-app1", "smtp-app2", "smtp-app3"}
+    assert len(findings(with_vault, "drift.unknown-active-key")) == 3

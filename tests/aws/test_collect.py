@@ -25,7 +25,7 @@ def iam_client() -> Any:
 
 def pace(sleeps: list[float] | None = None, max_wait: float = 300.0) -> Pace:
     record = sleeps if sleeps is not None else []
-    return Pace(sleep=record.append, max_wait=max_wait)
+    return Pace(sleep=record.append, max_wait=max_wait, workers=1)
 
 
 def user(name: str) -> dict[str, Any]:

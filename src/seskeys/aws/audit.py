@@ -153,15 +153,34 @@ def account_notes(snapshot: AccountSnapshot, access: Mapping[str, UserAccess],
     return notes
 
 
+KEY_LEVEL_CHECKS = (iam_checks.KEY_AGE, iam_checks.KEY_UNUSED, iam_checks.TWO_KEYS,
+                    iam_checks.INACTIVE_KEY)
+
+
 def _key_targets(snapshot: AccountSnapshot, access: Mapping[str, UserAccess],
                  run: _Run) -> tuple[set[str], set[str]]:
-    """(users to list keys of, key ids to look up): SES key users and the vault's."""
+    """(users to list keys of, key ids to look up).
+
+    The credential report already holds every key's state, age and last use; only key ids are
+    missing, and ids matter where a record must be matched or a finding names a key. So keys
+    are listed for: the vault's users; SES key users with a key-level finding in the report;
+    and, when a vault is open, every SES key user with an active key (an id the vault lacks is
+    a drift finding). Without a report, every SES key user is listed.
+    """
     records = records_for(snapshot, run.records, run.single) or []
     ctx = AwsContext(snapshot=snapshot, access=access, now=run.now, records=records)
     existing = set(snapshot.users or ())
-    users = set(ctx.ses_key_users) | (ctx.vault_users() & existing)
-    key_ids = {r.access_key_id for r in records}
-    return users, key_ids
+    users = ctx.vault_users() & existing
+    ses_users = set(ctx.ses_key_users)
+    if snapshot.credential_report is None:
+        users |= ses_users
+    else:
+        pre = run_checks(KEY_LEVEL_CHECKS, ctx, taken_at=run.now, scope="aws",
+                         parameters=parameters(run.config, run.options))
+        users |= {f.principal for f in pre.findings if f.principal in ses_users}
+        if run.records is not None:
+            users |= {k.user for k in ctx.keys if k.active and k.user in ses_users}
+    return users, {r.access_key_id for r in records}
 
 
 def _audit_live(target: AccountTarget, session: boto3.Session, account_id: str,

@@ -43,7 +43,7 @@ class Pace:
     first_delay: float = 0.05
     max_delay: float = 5.0
     max_wait: float = 300.0
-    workers: int = 8
+    workers: int = 8  # concurrent targeted calls; 1 makes every call sequential
 
 
 def _code(exc: Exception) -> str:
@@ -131,26 +131,38 @@ def _na(value: Any) -> str | None:
     return None if value is None or str(value).upper() == "N/A" else str(value)
 
 
+def _report_part(iam: Any, pace: Pace) -> tuple[Any, CollectionError | None]:
+    try:
+        return credreport.parse_response(fetch_credential_report(iam, pace)), None
+    except AWS_ERRORS as exc:
+        return None, CollectionError("credential report", describe_aws_error(exc))
+    except InputError as exc:
+        return None, CollectionError("credential report", exc.message)
+
+
+def _details_part(iam: Any) -> tuple[Any, CollectionError | None]:
+    try:
+        return gaad.parse_pages(fetch_authorization_details(iam)), None
+    except AWS_ERRORS as exc:
+        return None, CollectionError("authorization details", describe_aws_error(exc))
+    except InputError as exc:
+        return None, CollectionError("authorization details", exc.message)
+
+
 def collect_inventory(iam: Any, account_id: str, taken_at: datetime, pace: Pace,
                       label: str | None = None) -> AccountSnapshot:
-    """The bulk part: credential report, authorization details, account summary."""
-    errors: list[CollectionError] = []
-    problems: list[str] = []
-    report = None
-    try:
-        report = credreport.parse_response(fetch_credential_report(iam, pace))
-    except AWS_ERRORS as exc:
-        errors.append(CollectionError("credential report", describe_aws_error(exc)))
-    except InputError as exc:
-        errors.append(CollectionError("credential report", exc.message))
-    inventory = None
-    try:
-        inventory = gaad.parse_pages(fetch_authorization_details(iam))
-        problems.extend(inventory.problems)
-    except AWS_ERRORS as exc:
-        errors.append(CollectionError("authorization details", describe_aws_error(exc)))
-    except InputError as exc:
-        errors.append(CollectionError("authorization details", exc.message))
+    """The bulk part: credential report and authorization details (fetched side by side),
+    then the account summary."""
+    if pace.workers > 1:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            report_job = pool.submit(_report_part, iam, pace)
+            details_job = pool.submit(_details_part, iam)
+            report, report_error = report_job.result()
+            inventory, details_error = details_job.result()
+    else:  # one call at a time, in a fixed order (botocore's Stubber expects one)
+        report, report_error = _report_part(iam, pace)
+        inventory, details_error = _details_part(iam)
+    errors = [e for e in (report_error, details_error) if e]
     root_keys = None
     try:
         summary = iam.get_account_summary().get("SummaryMap", {})
@@ -164,7 +176,7 @@ def collect_inventory(iam: Any, account_id: str, taken_at: datetime, pace: Pace,
         groups=inventory.groups if inventory else {},
         policies=inventory.policies if inventory else {},
         credential_report=report, root_keys_present=root_keys, errors=tuple(errors),
-        problems=tuple(problems), label=label)
+        problems=inventory.problems if inventory else (), label=label)
     return resolve_missing_policies(iam, snapshot, pace)
 
 
