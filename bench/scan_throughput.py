@@ -184,6 +184,7 @@ class Generator:
         if r.random() < 0.12:
             text, suffix = self.snippet()
             parts.append(text)
+            parts.append(self.filler(1000))  # keep decoys out of the plant's AWS context
         if r.random() < 0.15:
             parts.append(self.decoys())
         parts.append(self.filler(size // 2))
