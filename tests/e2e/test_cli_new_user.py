@@ -13,12 +13,12 @@ from typing import Any
 import jsonschema
 import pytest
 import typer
-from tests import factories
-from tests.conftest import PASSWORD, CliRunner, Result
 
 from seskeys.cli import full_app
 from seskeys.template import TEMPLATE
 from seskeys.vault.local import LocalVault
+from tests import factories
+from tests.conftest import PASSWORD, CliRunner, Result
 
 SECRET = factories.secret("acme-mailer")
 

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from tests import factories
 from tests.conftest import PASSWORD
 

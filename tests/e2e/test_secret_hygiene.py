@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from seskeys.smtp import all_smtp_passwords
 from tests import factories
 from tests.conftest import CliRunner, Result
-
-from seskeys.smtp import all_smtp_passwords
 
 FIRST, SECOND = factories.secret("hygiene-1"), factories.secret("hygiene-2")
 

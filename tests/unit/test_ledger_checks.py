@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests import factories
 
 from seskeys import model
 from seskeys.checks import Severity, all_checks, run_checks
 from seskeys.checks.ledger import CHECKS, LedgerContext
 from seskeys.model import KeyRecord
 from seskeys.vault import VaultInfo
+from tests import factories
 
 TODAY = date(2026, 12, 3)
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests import factories
-from tests.conftest import NOW, PASSWORD, TODAY
 
 from seskeys import lifecycle
 from seskeys.errors import Conflict, InputError, NotFound, ValidationFailed
@@ -21,6 +19,8 @@ from seskeys.smtp import all_smtp_passwords
 from seskeys.vault import Vault, crypto
 from seskeys.vault.local import LocalVault
 from seskeys.vault.memory import MemoryVault
+from tests import factories
+from tests.conftest import NOW, PASSWORD, TODAY
 
 
 @pytest.fixture(params=["memory", "local"])

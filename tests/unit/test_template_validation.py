@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests import factories
 
 from seskeys import model
 from seskeys import validators as v
 from seskeys.errors import InputError, ValidationFailed
 from seskeys.smtp import derive_v2, derive_v4, smtp_regions
 from seskeys.template import TEMPLATE
+from tests import factories
 
 KEY_ALPHABET = string.ascii_uppercase + "234567"
 SECRET_ALPHABET = string.ascii_letters + string.digits + "/+"

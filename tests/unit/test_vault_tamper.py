@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests import factories
-from tests import tamper as t
-from tests.conftest import NOW, PASSWORD, TODAY, CliRunner, Result
 
 from seskeys import lifecycle
 from seskeys.errors import IntegrityError, VaultLocked
 from seskeys.lifecycle import Actor
 from seskeys.vault import crypto
 from seskeys.vault.local import LocalVault, _header_sum
+from tests import factories
+from tests import tamper as t
+from tests.conftest import NOW, PASSWORD, TODAY, CliRunner, Result
 
 READS: dict[str, tuple[str, ...]] = {
     "list": ("list", "--json"),
