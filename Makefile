@@ -42,5 +42,8 @@ docs: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
+reliability: $(VENV)/.dev-installed
+	$(BIN)/python -m reliability
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
