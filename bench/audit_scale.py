@@ -9,7 +9,9 @@ Account shape per N users: every user one access key, every 3rd a second key (ev
 those inactive); every 2nd user in one of 5 groups, one of which grants SES sending (so 1 in
 10 users is an SES sender), the others S3/CloudWatch/CodeDeploy/read-only rights; every 5th
 user an inline S3 policy, every 10th a directly attached policy, every 50th an inline SES
-send policy.
+send policy; every 20th user's first key is 120 days old (a key-age finding on an SES user, so
+its keys are listed to name the key). Our audit runs with --no-vault (no vault in the bench):
+with a vault, every SES user with an active key would be listed too (drift needs the ids).
 
     python bench/audit_scale.py            # 500 and 2,000 users
     python bench/audit_scale.py --full     # also 5,000 users (the naive loop takes minutes)
@@ -29,6 +31,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 ACCOUNT = "123456789012"
@@ -62,8 +65,10 @@ def seed(n: int) -> dict[str, int]:
     for i in range(n):
         name = f"user{i:05d}"
         iam.create_user(region_name="us-east-1", user_name=name, path="/", tags=[])
-        iam.create_access_key(name)
+        first = iam.create_access_key(name)
         keys += 1
+        if i % 20 == 0:  # an old key: a key-age finding that names the key (one ListAccessKeys)
+            first.create_date = first.create_date - timedelta(days=120)
         if i % 3 == 0:
             second = iam.create_access_key(name)
             keys += 1

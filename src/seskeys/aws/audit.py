@@ -14,7 +14,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -92,7 +92,6 @@ class _Run:
     single: bool
     progress: Progress
     sleep: Callable[[float], None]
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def all_aws_checks(drift: bool = True) -> tuple[Check, ...]:

@@ -4,7 +4,7 @@ time of the audit and (optionally) the vault's records for that account."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
@@ -21,7 +21,6 @@ class AwsContext:
     now: datetime
     records: Sequence[KeyRecord] | None = None  # None: no vault (drift is not judged)
     no_vault_reason: str = "no vault was opened"
-    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def account(self) -> str:
