@@ -30,7 +30,7 @@ Opt = typer.Option
 def scan_command(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files and folders to scan.",
-                                                metavar="PATH...")],
+                                                metavar="PATH")],
     git: Annotated[bool, Opt("--git", help="Also scan every blob in the history of the git "
                                            "repositories the paths are in.")] = False,
     output: Annotated[str | None, Opt("--output", "-o",
