@@ -13,8 +13,6 @@ from botocore.auth import SigV4Auth
 from botocore.credentials import Credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests import factories
-from tests.conftest import CliRunner
 
 from seskeys import lifecycle
 from seskeys.errors import InputError
@@ -29,6 +27,8 @@ from seskeys.smtp import (
 )
 from seskeys.smtp_vault import derive_for_record, identify
 from seskeys.vault.memory import MemoryVault
+from tests import factories
+from tests.conftest import CliRunner
 
 AWS_DOC_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
