@@ -35,6 +35,7 @@ class Framework:
     short: str
     name: str
     scope: str
+    source: str
     requirements: tuple[Requirement, ...]
 
 
@@ -62,6 +63,7 @@ def _parse(data: dict[str, Any]) -> Framework:
         raise ValueError(f"compliance mapping {data.get('short')}: unsupported format version")
     return Framework(
         short=data["short"], name=data["framework"], scope=data.get("scope", ""),
+        source=data.get("source", ""),
         requirements=tuple(
             Requirement(id=r["id"], title=r["title"], checks=tuple(r["checks"]),
                         aliases=tuple(sorted(r.get("aliases", {}).items())))

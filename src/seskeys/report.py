@@ -12,13 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from seskeys.aws.audit import AuditResult
 from seskeys.checks import CheckReport
+from seskeys.checks.scan import scan_report
 from seskeys.checks.service import check_ledger
 from seskeys.compliance import FrameworkResult, evaluate, load_frameworks
 from seskeys.config import Config
 from seskeys.events import Event, LogVerification
 from seskeys.model import KeyRecord, Status
 from seskeys.redact import mask_key_id
+from seskeys.scan.scanner import ScanResult
 from seskeys.vault import Vault, VaultInfo
 
 
@@ -166,3 +169,25 @@ def build(vault: Vault, config: Config, now: datetime, extra_sections: Sequence[
         inventory=rows, clients=client_summaries(rows), sections=tuple(sections),
         compliance=evaluate(load_frameworks(), reports),
         activity=monthly_activity(records, today), events=events)
+
+
+def not_requested(key: str, title: str, how: str) -> Section:
+    return Section(key, title, unavailable=f"not requested for this report ({how})")
+
+
+def aws_sections(result: AuditResult) -> list[Section]:
+    """One section per audited account; an account that failed says why."""
+    return [Section(key=f"aws-{a.account_id or i}",
+                    title=f"AWS audit — account {a.account_id or a.label}",
+                    report=a.report, taken_at=result.taken_at,
+                    unavailable=a.error if a.report is None else None,
+                    notes=result.notes)
+            for i, a in enumerate(result.accounts)]
+
+
+def scan_section(result: ScanResult, taken_at: datetime, paths: Sequence[str]) -> Section:
+    return Section(key="scan", title="Leak scan", report=scan_report(result, taken_at),
+                   taken_at=taken_at,
+                   notes=(f"scanned {result.files} files ({result.bytes / 2**20:.1f} MiB) under "
+                          + ", ".join(paths)
+                          + ("; attributed against the vault" if result.attributed else ""),))

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from seskeys.checks import Check, Finding, Severity
+from seskeys.checks import Check, Finding, MissingInput, Severity
+from seskeys.events import LogVerification
 from seskeys.model import KeyRecord, Status
 from seskeys.redact import mask_key_id
 from seskeys.vault import VaultInfo
@@ -25,6 +26,7 @@ class LedgerContext:
     records: Sequence[KeyRecord]
     today: date
     vault: VaultInfo | None = None
+    log: LogVerification | None = None
 
 
 def _about(record: KeyRecord) -> dict[str, Any]:
@@ -108,6 +110,17 @@ def _insecure_kdf(ctx: LedgerContext, p: Mapping[str, Any]) -> Iterator[Finding]
                                    evidence={"kdf": ctx.vault.kdf})
 
 
+def _event_log(ctx: LedgerContext, p: Mapping[str, Any]) -> Iterator[Finding]:
+    """Evidence that the log was proven; `check_ledger` refuses to judge a broken one, so a
+    finding here comes only from callers that judge a context they built themselves."""
+    if ctx.log is None:
+        raise MissingInput("the event log was not verified")
+    if not ctx.log.ok:
+        yield EVENT_LOG.finding("event log", f"the event log is broken at event "
+                                f"{ctx.log.first_bad_seq}: {ctx.log.problem}",
+                                evidence={"events_verified": ctx.log.events})
+
+
 KEY_AGE = Check(
     id="ledger.key-age", title="Key older than the rotation limit", severity=Severity.HIGH,
     scope="ledger", run=_key_age,
@@ -169,5 +182,15 @@ INSECURE_KDF = Check(
     references={ISO: ["A.8.24"], SOC2: ["CC6.1"], NIST63B: ["5.1.1.2"], CISC: ["3.11"]},
 )
 
+EVENT_LOG = Check(
+    id="vault.event-log", title="Event log chain broken", severity=Severity.CRITICAL,
+    scope="ledger", run=_event_log,
+    rationale="Rule 6: the log of key activity is evidence only while its HMAC chain is "
+              "unbroken; a break means events were removed, reordered or altered.",
+    remediation="Restore the vault from a backup taken before the break and investigate who "
+                "had write access to the vault file.",
+    references={ISO: ["A.8.15"], SOC2: ["CC7.2"], NIST: ["AU-9", "AU-10"], CISC: ["8.3"]},
+)
+
 CHECKS: tuple[Check, ...] = (KEY_AGE, CREATION_TICKET, REVOCATION_RECORD, NO_GROUPS,
-                             ACTIVE_WITHOUT_SECRET, DUPLICATE_KEY_ID, INSECURE_KDF)
+                             ACTIVE_WITHOUT_SECRET, DUPLICATE_KEY_ID, INSECURE_KDF, EVENT_LOG)

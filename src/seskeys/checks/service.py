@@ -25,6 +25,7 @@ def check_ledger(vault: Vault, config: Config, now: datetime) -> CheckReport:
     if not proof.ok:
         raise IntegrityError(f"event log broken at event {proof.first_bad_seq}: {proof.problem}",
                              hint="run `seskeys log --verify`")
-    context = LedgerContext(records=vault.records(), today=now.date(), vault=vault.info())
+    context = LedgerContext(records=vault.records(), today=now.date(), vault=vault.info(),
+                            log=proof)
     return run_checks(CHECKS, context, taken_at=now, scope="ledger",
                       parameters=ledger_parameters(config))
