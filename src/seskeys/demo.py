@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -55,10 +56,14 @@ DEMO_KEYS: tuple[DemoKey, ...] = (
 )
 
 
-def _raw(key: DemoKey, today: date) -> dict[str, Any]:
+Credentials = Mapping[str, tuple[str, str]]  # key name -> (access key id, secret)
+
+
+def _raw(key: DemoKey, today: date, credentials: Credentials) -> dict[str, Any]:
+    key_id, secret = credentials.get(key.key_name, (random_key_id(), random_secret()))
     return {
         "key_name": key.key_name, "client": key.client, "purpose": key.purpose,
-        "access_key_id": random_key_id(), "secret_access_key": random_secret(),
+        "access_key_id": key_id, "secret_access_key": secret,
         "ses_identity": key.identity, "ses_region": key.region, "iam_groups": key.groups,
         "iam_user": f"ses-{key.key_name}", "aws_account_id": "123456789012",
         "created_on": today - timedelta(days=key.age_days), "creation_ticket": key.ticket,
@@ -67,12 +72,20 @@ def _raw(key: DemoKey, today: date) -> dict[str, Any]:
     }
 
 
-def populate(vault: Vault, actor: Actor) -> list[KeyRecord]:
-    """Add the demo keys, revoke the leaked one and rotate the overdue Hooli key."""
-    records = [lifecycle.add(vault, _raw(key, actor.today), actor) for key in DEMO_KEYS]
+def populate(vault: Vault, actor: Actor, credentials: Credentials | None = None
+             ) -> list[KeyRecord]:
+    """Add the demo keys, revoke the leaked one and rotate the overdue Hooli key.
+
+    ``credentials`` holds real key pairs (from the demo's AWS account) by key name; the
+    replacement Hooli key is ``hooli-notify-new``. Keys not given are random.
+    """
+    credentials = credentials or {}
+    records = [lifecycle.add(vault, _raw(key, actor.today, credentials), actor)
+               for key in DEMO_KEYS]
     lifecycle.revoke(vault, "umbrella-portal", actor, ticket="SEC-0042",
                      reason="compromised: pasted into a support ticket",
                      on=actor.today - timedelta(days=3))
+    new_id, new_secret = credentials.get("hooli-notify-new", (random_key_id(), random_secret()))
     lifecycle.rotate(vault, "hooli-notify", actor, ticket="CHG-3402",
-                     access_key_id=random_key_id(), secret=random_secret())
+                     access_key_id=new_id, secret=new_secret)
     return records

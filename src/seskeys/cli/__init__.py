@@ -50,10 +50,9 @@ def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
-    if isinstance(ctx.obj, AppContext):  # tests and the demo hand in a prepared context
-        ctx.obj.password_file = password_file or ctx.obj.password_file
-        if vault:
-            ctx.obj.config = ctx.obj.config.model_copy(update={"vault": vault})
+    if isinstance(ctx.obj, AppContext):
+        # The demo and the reliability suites hand in a prepared context; it is authoritative,
+        # so SESKEYS_VAULT or a flag can never point their commands at the user's own vault.
         return
     config = cfg.load(config_file, overrides={"vault": vault})
     ctx.obj = AppContext(config=config, password_file=password_file)

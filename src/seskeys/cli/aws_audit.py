@@ -51,8 +51,7 @@ def _optional_vault(app: AppContext, skip: bool) -> Iterator[tuple[Vault | None,
     try:
         yield vault, ""
     finally:
-        vault.close()
-        app._vault = None
+        app.close_vault()
 
 
 @contextmanager

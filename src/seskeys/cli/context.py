@@ -136,14 +136,19 @@ class AppContext:
                                           clock=self.clock)
         return self._vault
 
+    def close_vault(self) -> None:
+        """Close the open vault, so the next command in this process opens it afresh."""
+        if self._vault is not None:
+            self._vault.close()
+            self._vault = None
+
     @contextmanager
     def vault(self) -> Iterator[Vault]:
         vault = self.open_vault()
         try:
             yield vault
         finally:
-            vault.close()
-            self._vault = None
+            self.close_vault()
 
 
 def app_context(ctx: typer.Context) -> AppContext:

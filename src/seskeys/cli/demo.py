@@ -1,11 +1,14 @@
-"""`seskeys demo`: a tour of the product in a throwaway vault; the user's vault is never used."""
+"""`seskeys demo`: the whole product on one machine, in a throwaway vault and an in-process
+AWS account; the user's vault and AWS accounts are never touched."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -19,20 +22,37 @@ def _step(app: AppContext, title: str) -> None:
     app.say(f"\n[bold]▶ {title}[/bold]")
 
 
-def demo(ctx: typer.Context) -> None:
-    """Run a guided tour in a temporary vault with a throwaway password.
+def _run_steps(app: AppContext, tour: AppContext, steps: list[tuple[str, list[str]]]) -> None:
+    from seskeys.cli import main
 
-    Creates a vault, adds realistic records for several clients (some overdue, one revoked,
-    one rotated), and runs list, show, check and log --verify.
+    for title, args in steps:
+        _step(app, title)
+        code = main(args, obj=tour)
+        if code not in (0, 1):  # 1: findings, which the tour is here to show
+            app.say(f"[red]step failed with exit code {code}[/red]")
+            raise typer.Exit(code)
+
+
+def demo(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Where to write the HTML report (default: a new folder under the "
+        "system's temporary directory).")] = None,
+    ledger_only: Annotated[bool, typer.Option(
+        "--ledger-only", help="Only the vault tour: no AWS account, scan or report.")] = False,
+) -> None:
+    """Run a guided tour: a vault with realistic records, an AWS audit of an in-process moto
+    account seeded with SES users, a leak scan of planted files, and the HTML audit report.
+
+    Needs the `demo` extra (moto) for the AWS part; `make demo` installs it.
 
     Example:
 
         seskeys demo
     """
-    from seskeys.cli import main
-
     app = app_context(ctx)
-    with tempfile.TemporaryDirectory(prefix="seskeys-demo-") as tmp:
+    report_path = out or Path(tempfile.mkdtemp(prefix="seskeys-demo-report-")) / "report.html"
+    with tempfile.TemporaryDirectory(prefix="seskeys-demo-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         password_file = workdir / "demo-password"
         password_file.write_text(secrets.token_urlsafe(24) + "\n")
@@ -41,34 +61,51 @@ def demo(ctx: typer.Context) -> None:
         tour = AppContext(config=app.config.model_copy(update={"vault": vault_path}),
                           password_file=password_file, out=app.out, err=app.err,
                           clock=app.clock)
-        password = tour.master_password()
+        credentials: demo_data.Credentials = {}
+        if not ledger_only:
+            from seskeys import demo_aws
+
+            _step(app, "aws: an in-process AWS account (moto) with seven IAM users")
+            credentials = stack.enter_context(demo_aws.mocked_account())
+            app.say("SES senders for four clients, an over-privileged user, a key the vault "
+                    "revoked but AWS still accepts, an unknown key and an admin without MFA")
 
         _step(app, "init: a new vault, Argon2id calibrated to about half a second")
         params = crypto.calibrate()
-        vault = LocalVault.create(vault_path, password, params, actor="demo", clock=app.clock)
+        vault = LocalVault.create(vault_path, tour.master_password(), params, actor="demo",
+                                  clock=app.clock)
         app.say(f"vault {vault_path} ({params.describe()}), every field AES-256-GCM encrypted")
-
         _step(app, "add: six keys for five clients, one revoked, one rotated")
-        demo_data.populate(vault, tour.actor())
+        demo_data.populate(vault, tour.actor(), credentials)
         app.say(f"{len(vault.summaries())} records, {len(vault.events())} events in the log")
         vault.close()
 
-        steps = [
+        _run_steps(app, tour, [
             ("list: every key with its age and rotation due date", ["list"]),
             ("show: one record, Password fields masked", ["show", "acme-transactional"]),
             ("history: the rotation chain of hooli-notify", ["history", "hooli-notify"]),
             ("check: the ledger against the policy (overdue, missing group, due soon)",
              ["check", "--fail-on", "none"]),
             ("log --verify: the HMAC chain proves the log unbroken", ["log", "--verify"]),
-        ]
-        for title, args in steps:
-            _step(app, title)
-            code = main(args, obj=tour)
-            if code:
-                app.say(f"[red]step failed with exit code {code}[/red]")
-                raise typer.Exit(code)
-    app.say("\n[green]demo finished; the temporary vault was deleted.[/green] "
-            "Start your own with `seskeys init`.")
+        ])
+        if ledger_only:
+            app.say("\n[green]demo finished; the temporary vault was deleted.[/green]")
+            return
+        from seskeys import demo_aws
+
+        leaks = workdir / "shared-drive"
+        demo_aws.plant_leaks(leaks, credentials)
+        _run_steps(app, tour, [
+            ("aws audit: the account against the policy, and drift against the vault",
+             ["aws", "audit", "--fail-on", "none"]),
+            ("scan: a shared drive with a wiki page and an e-mail with a base64 attachment",
+             ["scan", str(leaks), "--fail-on", "none"]),
+            ("report: one HTML document for the auditor",
+             ["report", "--aws", "--scan", str(leaks), "-o", "html", "--out",
+              str(report_path)]),
+        ])
+    app.say(f"\n[green]demo finished.[/green] The audit report: [bold]{report_path}[/bold]\n"
+            "The temporary vault and AWS account are gone. Start your own with `seskeys init`.")
 
 
 def register(app: typer.Typer) -> None:

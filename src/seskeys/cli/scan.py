@@ -112,8 +112,7 @@ def _run(app: AppContext, options: ScanOptions, accepted: bl.Baseline | None,
             ledger = Ledger.from_vault(vault) if vault else None
             return scan(options, ledger=ledger, baseline=accepted, progress=step)
         finally:
-            if vault:
-                vault.close()
+            app.close_vault()
 
 
 def _open_vault(app: AppContext, use_ledger: bool | None) -> Vault | None:

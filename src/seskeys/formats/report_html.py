@@ -22,7 +22,21 @@ def _environment() -> Environment:
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["change_text"] = change_text
+    env.filters["evidence"] = evidence_text
     return env
+
+
+def evidence_text(value: Any) -> str:
+    """Evidence values as a reader expects them: lists joined, no Python reprs."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(evidence_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {evidence_text(v)}" for k, v in value.items()) or "—"
+    return str(value)
 
 
 def _charts(report: Report) -> dict[str, Markup]:
