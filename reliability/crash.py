@@ -21,7 +21,7 @@ from reliability.common import NEW_PASSWORD, PASSWORD, build_vault, env_for, run
 from seskeys import demo
 
 WRITE_PATH = ("vault/local.py", "lifecycle.py", "model.py", "events.py", "vault/crypto.py",
-              "cli/records.py", "cli/vault.py")
+              "cli/records.py", "cli/vault.py", "interop/lastpass_import.py")
 
 
 @dataclass
@@ -44,9 +44,32 @@ class CrashResult:
     problems: list[str] = field(default_factory=list)
 
 
+NOTE_TYPE = "Custom_1234567890123456789"
+
+
+def _lastpass_export(path: Path) -> None:
+    """A LastPass CSV (secrets included) of six fresh keys, as `seskeys export` writes it."""
+    from datetime import UTC, datetime
+
+    from seskeys.interop import lastpass_note
+    from seskeys.interop.lastpass_csv import Header
+    from seskeys.interop.lastpass_import import export_records
+    from seskeys.lifecycle import Actor
+    from seskeys.vault.memory import MemoryVault
+
+    vault = MemoryVault()
+    demo.populate(vault, Actor("crash@suite", datetime.now(UTC).date()))
+    live = [r for r in vault.records() if not r.revoked]
+    text, _ = export_records(live, lastpass_note.Layout(note_type=NOTE_TYPE),
+                             include_secrets=True, header=Header.WEB, folder="SES")
+    path.write_text(text, encoding="utf-8")
+
+
 def scenarios(workdir: Path) -> list[Scenario]:
     new_pw = workdir / "new-password"
     new_pw.write_text(NEW_PASSWORD + "\n")
+    export = workdir / "lastpass.csv"
+    _lastpass_export(export)
     return [
         Scenario("add", ["add", "--key-name", "crash-added", "--client", "Crash Co",
                          "--purpose", "crash test", "--access-key-id", demo.random_key_id(),
@@ -58,18 +81,22 @@ def scenarios(workdir: Path) -> list[Scenario]:
                             "--reason", "crash test"]),
         Scenario("rotate", ["rotate", "client0-key6", "--ticket", "CHG-12", "--access-key-id",
                             demo.random_key_id(), "--secret-stdin"], demo.random_secret() + "\n"),
+        Scenario("import", ["import", "lastpass-csv", str(export), "--ticket", "OPS-13",
+                            "--note-type", NOTE_TYPE]),
         Scenario("passwd", ["passwd", "--new-password-file", str(new_pw), "--kdf-profile",
                             "insecure-test"], passwords=(PASSWORD, NEW_PASSWORD)),
     ]
 
 
-def _choose_points(events: list[list[object]], wanted: int) -> list[int]:
+def choose_points(events: list[list[object]], wanted: int, extra: tuple[str, ...] = ()
+                  ) -> list[int]:
     """Indices (1-based) of first occurrences of distinct write-path lines, evenly spread."""
     seen: set[tuple[str, int]] = set()
     candidates = []
+    files = WRITE_PATH + extra
     for index, (file, line) in enumerate(events, start=1):
         key = (str(file), int(str(line)))
-        if key[0] in WRITE_PATH and key not in seen:
+        if key[0] in files and key not in seen:
             seen.add(key)
             candidates.append(index)
     if len(candidates) <= wanted:
@@ -98,7 +125,7 @@ def run_scenario(scenario: Scenario, base: Path, workdir: Path, points_per_op: i
         raise RuntimeError(f"{scenario.name} failed without a crash: {done.stderr.strip()}")
     after = _open_state(trial, scenario.passwords)
     events = json.loads(events_file.read_text())
-    for point in _choose_points(events, points_per_op):
+    for point in choose_points(events, points_per_op):
         copy = workdir / f"{scenario.name}-{point}.db"
         shutil.copy(base, copy)
         proc = run_cli(["kill", str(point), "--", *scenario.args], env_for(copy),
@@ -124,6 +151,8 @@ def run_scenario(scenario: Scenario, base: Path, workdir: Path, points_per_op: i
 
 
 def run(points_per_op: int = 12, only: tuple[str, ...] = ()) -> CrashResult:
+    from reliability import crash_aws
+
     result = CrashResult()
     with tempfile.TemporaryDirectory(prefix="seskeys-crash-") as tmp:
         workdir = Path(tmp)
@@ -133,6 +162,8 @@ def run(points_per_op: int = 12, only: tuple[str, ...] = ()) -> CrashResult:
             if only and scenario.name not in only:
                 continue
             run_scenario(scenario, base, workdir, points_per_op, result)
+        if not only or "aws-rotate" in only:
+            crash_aws.run(points_per_op, result, workdir)
     return result
 
 

@@ -10,16 +10,14 @@ region, v2). A hit is allowed only where the user asked to reveal: `show --revea
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from reliability.common import PASSWORD, env_for, run_cli
+from reliability.common import PASSWORD, env_for, moto_server, run_cli
 from seskeys import demo
 from seskeys.smtp import all_smtp_passwords
 from seskeys.vault.local import LocalVault
@@ -64,21 +62,6 @@ class ArgvWatcher:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    try:
-        yield url
-    finally:
-        server.stop()
 
 
 def _vault_secrets(path: Path) -> set[str]:
