@@ -47,13 +47,21 @@ def _tty_prompt(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
+def _stdout_console() -> Console:
+    """Results: on a terminal as wide as it is; piped, wide enough that tables do not fold."""
+    console = Console(soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(soft_wrap=False, width=160)
+    return console
+
+
 @dataclass
 class AppContext:
     config: cfg.Config
     password_file: Path | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     stdin: IO[str] = field(default_factory=lambda: sys.stdin)
-    out: Console = field(default_factory=lambda: Console(soft_wrap=False))
+    out: Console = field(default_factory=lambda: _stdout_console())
     err: Console = field(default_factory=lambda: Console(stderr=True))
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     prompt: Callable[[str], str] = field(default=_tty_prompt)

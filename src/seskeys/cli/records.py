@@ -110,7 +110,7 @@ def add(
 def list_(
     ctx: typer.Context,
     client: Annotated[str | None, Opt(help="Only this client (case-insensitive).")] = None,
-    status: Annotated[str | None, Opt(help="Only this status: active, inactive, revoked.")
+    status: Annotated[str | None, Opt(help="Only this status: active, inactive, retiring, revoked.")
                       ] = None,
     output: OutputOpt = None,
     json_out: JsonOpt = False,
@@ -126,7 +126,7 @@ def list_(
     app = app_context(ctx)
     fmt = output_format(output, json_out, (Output.TABLE, Output.JSON, Output.CSV))
     if status and status.lower() not in set(Status):
-        raise InputError("--status expects active, inactive or revoked")
+        raise InputError("--status expects " + ", ".join(s.value for s in Status))
     with app.vault() as vault:
         summaries = vault.summaries()
     today = app.clock().date()
