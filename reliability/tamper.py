@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reliability import inprocess
@@ -148,10 +149,33 @@ def run(flips: int = 1000, seed: int = 20261203) -> TamperResult:
                            inprocess.run(cmd, copy, pw), b.stdout)
                     for cmd, b in zip(COMMANDS, edited_baselines, strict=True)}
         result.structured["old row replayed"] = ", ".join(sorted(verdicts))
-        journal = Path(str(base) + "-journal")
-        result.structured["WAL deleted"] = ("no WAL: rollback journal in DELETE mode; "
-                                            f"journal present at rest: {journal.exists()}")
+        result.structured["WAL deleted after a crash"] = _wal_deleted(result, work, pw)
     return result
+
+
+def _wal_deleted(result: TamperResult, work: Path, pw: Path) -> str:
+    """A writer commits into the WAL and dies before closing; then the WAL is deleted."""
+    from seskeys import lifecycle
+    from seskeys.lifecycle import Actor
+    from seskeys.vault.local import LocalVault
+
+    live = work / "wal" / "vault.db"
+    live.parent.mkdir()
+    build_vault(live, records=3)
+    writer = LocalVault.open(live, PASSWORD)
+    lifecycle.edit(writer, "client0-key0", {"notes": "committed to the WAL"},
+                   Actor("tamper@suite", datetime.now(UTC).date()), ticket="T-2")
+    crashed = work / "crashed"
+    crashed.mkdir()
+    for f in live.parent.iterdir():
+        shutil.copy(f, crashed / f.name)  # the files as a crash leaves them
+    writer.close()
+    baselines = [inprocess.run(cmd, live, pw) for cmd in COMMANDS]
+    (crashed / "vault.db-wal").unlink()
+    verdicts = {_judge(result, f"WAL deleted: {' '.join(cmd)}",
+                       inprocess.run(cmd, crashed / "vault.db", pw), b.stdout)
+                for cmd, b in zip(COMMANDS, baselines, strict=True)}
+    return ", ".join(sorted(verdicts))
 
 
 if __name__ == "__main__":

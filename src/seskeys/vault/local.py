@@ -186,7 +186,9 @@ class LocalVault:
         params = c.KdfParams.from_json(header["kdf"])
         c.check_kdf_strength(params)
         data_key = c.unwrap_key(c.derive_kek(password, params), wrapped, _header_ad(header))
-        return cls(path, conn, header, data_key, clock)
+        vault = cls(path, conn, header, data_key, clock)
+        vault._check_anchor()
+        return vault
 
     @staticmethod
     def _read_header(path: Path, meta: dict[str, str]) -> tuple[dict[str, Any], bytes]:
@@ -413,6 +415,57 @@ class LocalVault:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        self._record_anchor()
+
+    # -- the head anchor: a rollback detector outside the database ------------------------------
+
+    @property
+    def _anchor(self) -> Path:
+        return self._path.with_name(self._path.name + ".head")
+
+    def _read_anchor(self) -> dict[str, Any] | None:
+        """The newest head this file was seen at; advisory, so unreadable means absent."""
+        try:
+            data = json.loads(self._anchor.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("vault_id") != self.vault_id \
+                or not isinstance(data.get("head_seq"), int):
+            return None
+        return data
+
+    def _record_anchor(self) -> None:
+        """After each commit, note the head beside the file (never moving it backwards), so a
+        vault later found at an older head — its WAL deleted, or an older copy restored over
+        it — is refused instead of read as current."""
+        with _db_errors(self._path):
+            state = self._read_state(self._conn)
+        known = self._read_anchor()
+        if known is not None and known["head_seq"] >= state["head_seq"]:
+            return
+        tmp = self._anchor.with_name(f"{self._anchor.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(OSError):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"vault_id": self.vault_id, "head_seq": state["head_seq"],
+                           "head_mac": state["head_mac"]}, handle)
+            os.replace(tmp, self._anchor)
+
+    def _check_anchor(self) -> None:
+        known = self._read_anchor()
+        if known is None:
+            return
+        with _db_errors(self._path):
+            state = self._read_state(self._conn)
+        behind = known["head_seq"] > state["head_seq"]
+        forked = known["head_seq"] == state["head_seq"] and known.get("head_mac") != \
+            state["head_mac"]
+        if behind or forked:
+            raise IntegrityError(
+                f"{self._path} is at event {state['head_seq']} but was last seen at event "
+                f"{known['head_seq']}: committed changes are missing (its WAL was deleted or "
+                "an older copy was put in its place)",
+                hint=f"restore the newest copy; {self._anchor.name} records the head last seen")
 
     def _append_event(self, conn: sqlite3.Connection, draft: EventDraft,
                       written: tuple[str, ...] = ()) -> Event:
