@@ -44,3 +44,10 @@ def test_fixture_with_root_row() -> None:
 def test_a_non_boolean_flag_is_refused_naming_row_and_column() -> None:
     with pytest.raises(credreport.ReportFormatError, match="row 2: mfa_active"):
         credreport.parse_csv(report_csv(user_row("u", mfa="yes")))
+
+
+def test_a_bare_carriage_return_is_a_format_error_not_a_csv_traceback() -> None:
+    """Fuzzing found csv.Error escaping the parser on a lone CR inside an unquoted field."""
+    text = report_csv(user_row("u")).replace("arn:aws", "arn\r:aws", 1)
+    with pytest.raises(credreport.ReportFormatError, match="not valid CSV"):
+        credreport.parse_csv(text)

@@ -171,3 +171,35 @@ def test_public_fixture_files(tmp_path: Path) -> None:
                   j.found.hit.kind.value] for j in result.judged)
     assert got == sorted(expected)
     assert all(j.found.hit.kind in set(Kind) for j in result.judged)
+
+
+def test_non_ascii_transfer_encoding_header_is_read(tmp_path: Path) -> None:
+    """Fuzzing found a raw 8-bit header value arriving as a Header object, not a str."""
+    encoded = base64.b64encode(CREDS.encode())
+    raw = (b"From: a@example.com\nMIME-Version: 1.0\nContent-Type: text/plain\n"
+           b"Content-Transfer-Encoding: base64\xe9\n\n" + encoded + b"\n")
+    (tmp_path / "odd.eml").write_bytes(raw)
+    result = run_scan(tmp_path)
+    assert not result.skipped
+    assert values(result) == set()  # an unknown encoding: the body is read as it stands
+
+
+def test_damaged_office_document_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    """Fuzzing found zlib.error and ValueError escaping from damaged zip members."""
+    data = bytearray(docx_bytes([[CREDS]]))
+    local = data.index(b"word/document.xml") + len("word/document.xml")
+    data[local + 5:local + 25] = bytes(20)  # damage the deflated stream of the document
+    (tmp_path / "broken.docx").write_bytes(bytes(data))
+    result = run_scan(tmp_path)
+    assert [path.rpartition("/")[2] for path, _ in result.skipped] == ["broken.docx"]
+    assert "not a readable office document" in result.skipped[0][1]
+
+
+@pytest.mark.parametrize("charset", ["base64", "utf\\0-8", "idna", "no-such-charset"])
+def test_a_bogus_charset_falls_back_instead_of_failing(tmp_path: Path, charset: str) -> None:
+    """Fuzzing found LookupError ('base64' is not a text encoding) and ValueError (a NUL in
+    the name) escaping from charset names the message declares."""
+    raw = (f"From: a@example.com\nMIME-Version: 1.0\nContent-Type: text/plain; "
+           f"charset=\"{charset}\"\n\n{CREDS}").encode().replace(b"\\0", b"\0")
+    (tmp_path / "charset.eml").write_bytes(raw)
+    assert values(run_scan(tmp_path)) == {SECRET, KEY_ID}

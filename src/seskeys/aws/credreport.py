@@ -99,20 +99,27 @@ def parse_csv(content: str | bytes, generated_at: datetime | None = None) -> Cre
     """Parse the report's CSV; every required column must be in the header."""
     text = content.decode("utf-8-sig") if isinstance(content, bytes) else content.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ReportFormatError(f"credential report header is not valid CSV: {exc}") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ReportFormatError("credential report lacks column(s): " + ", ".join(missing),
                                 hint="pass the file `aws iam get-credential-report` produced")
     reader.fieldnames = header
     rows = []
-    for n, raw in enumerate(reader, start=2):
-        if not any((v or "").strip() for v in raw.values()):
-            continue
-        if None in raw.values():
-            raise ReportFormatError(f"credential report row {n} has fewer columns than the "
-                                    "header")
-        rows.append(_row(raw, n))
+    try:
+        for n, raw in enumerate(reader, start=2):
+            if not any((v or "").strip() for v in raw.values()):
+                continue
+            if None in raw.values():
+                raise ReportFormatError(f"credential report row {n} has fewer columns than "
+                                        "the header")
+            rows.append(_row(raw, n))
+    except csv.Error as exc:
+        raise ReportFormatError(f"credential report is not valid CSV (line {reader.line_num}):"
+                                f" {exc}") from None
     return CredentialReport(rows=tuple(rows), generated_at=generated_at)
 
 

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
@@ -227,7 +228,7 @@ def _mime_units(raw: bytes, where: str, depth: int, counter: list[int], *,
     filename = headers.get_filename() or ""
     label = f"attachment {filename}" if filename else "body" if whole \
         else f"part {counter[0]} ({ctype})"
-    payload = _decoded_body(body, headers.get("Content-Transfer-Encoding", ""))
+    payload = _decoded_body(body, str(headers.get("Content-Transfer-Encoding") or ""))
     place = f"{where}{label}" if not where else f"{where}, {label}"
     if ctype == "message/rfc822":
         yield from _mime_units(payload, place, depth + 1, [0], whole=True)
@@ -275,8 +276,7 @@ def _leaf_units(payload: bytes, ctype: str, filename: str, charset: str | None, 
                 depth: int) -> Iterator[Unit]:
     suffix = suffix_of(filename)
     if ctype.startswith("text/") and suffix not in _CONTAINER_SUFFIXES:
-        codec = charset if _known_codec(charset) else "utf-8"
-        text = payload.decode(codec or "utf-8", "replace")
+        text = decode_text(payload, charset)
         if ctype == "text/html":
             text = html_text(text)
         yield Unit(text.encode("utf-8", "surrogateescape"), where)
@@ -346,16 +346,16 @@ def _part_text(part: Message, payload: bytes) -> str:
                 return content
         except (LookupError, UnicodeError, ValueError):
             pass
-    return payload.decode(part.get_content_charset() or "utf-8", "replace") \
-        if _known_codec(part.get_content_charset()) else payload.decode("latin-1")
+    return decode_text(payload, part.get_content_charset(), fallback="latin-1")
 
 
-def _known_codec(name: str | None) -> bool:
+def decode_text(payload: bytes, charset: str | None, fallback: str = "utf-8") -> str:
+    """Bytes in the charset a message declares; an unknown, non-text (``base64``) or broken
+    charset name falls back rather than failing the part."""
     try:
-        codecs.lookup(name or "utf-8")
-    except LookupError:
-        return False
-    return True
+        return payload.decode(charset or "utf-8", "replace")
+    except (LookupError, ValueError):  # UnicodeError is a ValueError (idna with "replace")
+        return payload.decode(fallback, "replace")
 
 
 class _HtmlText(HTMLParser):
@@ -414,7 +414,8 @@ def office_units(data: bytes) -> Iterator[Unit]:
             text = xml_text(archive.read(member))
             if text.strip():
                 yield Unit(text.encode("utf-8"), member.filename)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError,
+            NotImplementedError) as exc:
         raise Unscannable(f"not a readable office document ({type(exc).__name__})") from None
 
 
