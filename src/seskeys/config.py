@@ -34,6 +34,8 @@ class Config(BaseModel):
     unused_key_days: int = Field(45, ge=1)
     clipboard_clear_seconds: int = Field(30, ge=0)
     lastpass_note_type: str | None = None
+    # Your own LastPass labels where they differ from the template's: field id -> label.
+    lastpass_labels: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("ticket_pattern")
     @classmethod

@@ -119,3 +119,18 @@ def test_sync_commands_with_real_lpass(cli_vault: CliRunner, offline_lpass: Lpas
     assert secret("k1") not in json.dumps(log)
     pull = cli_vault("sync", "lastpass", "pull", "--ticket", "OPS-6", "--json")
     assert pull.code == 0 and json.loads(pull.stdout)[0]["state"] == "same"
+
+
+def test_labels_of_your_own_from_the_configuration(cli_vault: CliRunner, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'lastpass_note_type = "{NOTE_TYPE}"\n\n'
+                      '[lastpass_labels]\nclient = "Customer"\n', "utf-8")
+    monkeypatch.setenv("SESKEYS_CONFIG", str(config))
+    _add(cli_vault, "k1")
+    result = cli_vault("export", "lastpass-csv", "-")
+    assert result.code == 0, result.stderr
+    assert "Customer:Zürich, AG" in result.stdout and "\nClient:" not in result.stdout
+    config.write_text('[lastpass_labels]\ncolour = "Colour"\n', "utf-8")
+    refused = cli_vault("export", "lastpass-csv", "-", "--note-type", NOTE_TYPE)
+    assert refused.code == 2 and "colour" in refused.stderr

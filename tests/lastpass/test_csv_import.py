@@ -269,3 +269,33 @@ def test_model_refuses_revoked_with_secret_directly() -> None:
                        revocation_ticket="T", revocation_reason="r")
     with pytest.raises(InputError):
         model.build(raw)
+
+
+def test_other_custom_type_with_foreign_labels_needs_review(mem_vault: MemoryVault,
+                                                            actor: Actor) -> None:
+    """Labels are only guessed on the configured type; another type must use ours."""
+    body = _body(**BASE, Owner="ops team").replace("Custom_8374651029384756", "Custom_1")
+    report = li.import_rows(lc.read(_row_csv(body)).rows, mem_vault, actor, layout=LAYOUT,
+                            ticket="I")
+    assert report.rows[0].outcome is li.Outcome.REVIEW
+    assert "Owner" in report.rows[0].reason
+    assert mem_vault.records() == []
+
+
+def test_missing_creation_ticket_is_not_invented(mem_vault: MemoryVault, actor: Actor) -> None:
+    """The import ticket is not the key's creation ticket; `check` reports the gap."""
+    report = li.import_rows(lc.read(_row_csv(_body(**{**BASE, "Creation Ticket": ""}))).rows,
+                            mem_vault, actor, layout=LAYOUT, ticket="IMP-1")
+    assert report.rows[0].outcome is li.Outcome.IMPORTED
+    assert any("no Creation Ticket" in w for w in report.rows[0].warnings)
+    assert mem_vault.records()[0].creation_ticket in (None, "")
+
+
+def test_reimport_of_an_export_without_secrets_is_already_recorded(
+        mem_vault: MemoryVault, actor: Actor) -> None:
+    li.import_rows(lc.read(_row_csv(_body(**BASE))).rows, mem_vault, actor, layout=LAYOUT,
+                   ticket="I")
+    bare = _row_csv(_body(**{**BASE, "Secret Access Key": "", "Status": "active"}))
+    report = li.import_rows(lc.read(bare).rows, mem_vault, actor, layout=LAYOUT, ticket="I")
+    assert report.rows[0].outcome is li.Outcome.ALREADY
+    assert "holds no secret" in report.rows[0].reason

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from seskeys.errors import Conflict, ExternalError, IntegrityError, NotFound
+from seskeys.errors import Conflict, ExternalError, NotFound
 from seskeys.external import Completed
-from seskeys.interop.lpass import AmbiguousName, Lpass, parse_show_json, repair_json
+from seskeys.interop.lpass import AmbiguousName, Lpass, NotUtf8, parse_show_json, repair_json
 
 # `lpass show --json` of a note holding "Key Name:café" (recorded; note the trailing spaces).
 RECORDED_JSON = (
@@ -38,7 +38,7 @@ def test_repair_keeps_a_stored_backslash_u_literal() -> None:
 
 
 def test_repair_refuses_bytes_that_are_not_utf8() -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(NotUtf8):
         repair_json('"\\uffffffff"')
 
 
@@ -84,7 +84,7 @@ def test_secrets_go_on_stdin_and_askpass_fails_fast() -> None:
     ("Error: Unable to fetch blob. Either your session is invalid ...\n", ExternalError,
      "not logged in"),
     ("Error: Couldn't resolve host name.\n", ExternalError, "cannot reach LastPass"),
-    ("Error: HTTP response code said error.\n", ExternalError, "cannot reach LastPass"),
+    ("Error: HTTP response code said error.\n", ExternalError, "refused the request"),
     ("Error: Could not find specified account(s).\n", NotFound, "Could not find"),
     ("Error: Multiple matches found for 'dup'. You must specify an ID instead of a name.\n",
      Conflict, "Multiple matches"),

@@ -144,9 +144,10 @@ def test_existing_items_are_read_by_id_and_foreign_ones_reported(
         Entry("2002", "server", group=FOLDER, note="NoteType:Server\nHostname:h\nNotes:"),
         Entry("2003", "elsewhere", group="Other", note=body)])
     vault = LastPassVault(client, LAYOUT, folder=FOLDER, journal=MemoryVault())
-    [record] = vault.records()
+    listing = vault.read()
+    [record] = listing.records
     assert record.id == "lp-2001" and record.client == "Ünï"
-    assert [f.name for f in vault.foreign] == ["server"]
+    assert [f.name for f in listing.unreadable] == ["server"]
     assert vault.get("lp-2001") == record
 
 
@@ -170,7 +171,8 @@ def test_sync_push_pull_diff(offline_lpass: LpassFactory) -> None:
     assert {i.state for i in lastpass_sync.diff(local, remote)} == {
         lastpass_sync.State.ONLY_LOCAL}
     pushed = lastpass_sync.push(local, remote, actor, ticket="OPS-9")
-    assert [i.done for i in pushed] == ["pushed", "pushed"]
+    assert pushed.error is None
+    assert [i.done for i in pushed.items] == ["pushed", "pushed"]
     assert {i.state for i in lastpass_sync.diff(local, remote)} == {lastpass_sync.State.SAME}
     sync_events = [e for e in local.events() if e.action == "sync"]
     assert len(sync_events) == 2 and {e.ticket for e in sync_events} == {"OPS-9"}
@@ -178,7 +180,7 @@ def test_sync_push_pull_diff(offline_lpass: LpassFactory) -> None:
     fresh = MemoryVault()
     remote2 = LastPassVault(remote._lpass, LAYOUT, folder=FOLDER, journal=fresh)
     pulled = lastpass_sync.pull(fresh, remote2, actor, ticket="OPS-10")
-    assert [i.done for i in pulled] == ["pulled", "pulled"]
+    assert [i.done for i in pulled.items] == ["pulled", "pulled"]
     for record in local.records():
         [copy] = fresh.by_access_key_id(record.access_key_id)
         assert differences(record, copy) == []
@@ -209,3 +211,44 @@ def test_entry_created_offline_has_id_0_and_is_named_by_path(
     [stored], _ = vault.commit(Change([_new("k1")], _event()))
     assert stored.id == f"lp-name:{FOLDER}/k1"
     assert vault.get(stored.id) == stored
+
+
+def test_a_key_held_by_two_items_is_a_conflict_nobody_touches(
+        offline_lpass: LpassFactory) -> None:
+    record = _new("k1")
+    body = note.render_record(record, LAYOUT, include_secrets=True)
+    client = offline_lpass([Entry("3001", "k1", group=FOLDER, note=body),
+                            Entry("3002", "k1-copy", group=FOLDER,
+                                  note=body.replace("Key Name:k1", "Key Name:k1-copy"))])
+    actor = Actor(name="tester", today=date(2026, 12, 3))
+    local = MemoryVault()
+    remote = LastPassVault(client, LAYOUT, folder=FOLDER, journal=local)
+    [item] = lastpass_sync.diff(local, remote)
+    assert item.state is lastpass_sync.State.CONFLICT and item.bad
+    pulled = lastpass_sync.pull(local, remote, actor, ticket="OPS-1")
+    assert [i.state for i in pulled.items] == [lastpass_sync.State.CONFLICT]
+    assert local.records() == []
+
+
+def test_push_refuses_what_lastpass_cannot_hold_and_writes_the_rest(
+        offline_lpass: LpassFactory) -> None:
+    actor = Actor(name="tester", today=date(2026, 12, 3))
+    local = MemoryVault()
+    lifecycle.add(local, record_input("acme/prod"), actor)
+    lifecycle.add(local, record_input("beta"), actor)
+    client = offline_lpass()
+    result = lastpass_sync.push(local, LastPassVault(client, LAYOUT, folder=FOLDER,
+                                                     journal=local), actor, ticket="OPS-2")
+    done = {i.key_name: i.done for i in result.items}
+    assert done == {"acme/prod": "refused", "beta": "pushed"}
+    assert result.error is None
+    assert [i.name for i in client.ls(FOLDER) if i.group == FOLDER] == ["beta"]
+
+
+def test_unreadable_items_are_listed_not_skipped_silently(offline_lpass: LpassFactory) -> None:
+    flat = "NoteType:Custom_42 Key Name:x Secret Access Key:y"
+    client = offline_lpass([Entry("4001", "flat", group=FOLDER, note=flat)])
+    local = MemoryVault()
+    [item] = lastpass_sync.diff(local, LastPassVault(client, LAYOUT, folder=FOLDER,
+                                                     journal=local))
+    assert item.state is lastpass_sync.State.UNREADABLE and "line breaks" in item.detail

@@ -45,10 +45,57 @@ def test_multiline_notes_type_fields_survive_with_colons() -> None:
     assert values["ses_limits"] == " 200/day\\n "
 
 
-def test_text_field_with_line_break_is_refused() -> None:
-    record = model.build(record_input("acme", purpose="two\nlines"))
-    with pytest.raises(InputError, match="purpose: holds a line break"):
-        note.render_record(record, LAYOUT, include_secrets=False)
+@pytest.mark.parametrize("purpose", ["two\nlines", "\\=starts with the mark",
+                                     "tab\tinside\r\nline"])
+def test_text_values_a_line_cannot_keep_are_escaped_and_read_back(purpose: str) -> None:
+    record = model.build(record_input("acme", purpose=purpose))
+    body = note.render_record(record, LAYOUT, include_secrets=False)
+    assert f"Purpose:{note.ESCAPE_MARK}" in body
+    assert _roundtrip(record)["purpose"] == purpose
+
+
+def test_backslashes_written_by_hand_are_read_as_they_stand() -> None:
+    """Only a value that starts with the escape mark is unescaped."""
+    parsed = note.parse("NoteType:Custom_42\nKey Name:a\nPurpose:C:\\new\\table\nNotes:")
+    assert note.note_values(parsed, LAYOUT).values["purpose"] == "C:\\new\\table"
+
+
+def test_multiline_notes_field_written_by_lastpass_is_joined() -> None:
+    """LastPass writes a Notes-type field over several lines, colons and all."""
+    body = ("NoteType:Custom_42\nKey Name:a\nIAM Permissions:{\n  \"Effect\": \"Allow\",\n"
+            "  \"Action\": \"ses:SendRawEmail\"\n}\nClient:Acme\nNotes:")
+    values = note.note_values(note.parse(body), LAYOUT).values
+    assert values["iam_permissions"] == ('{\n  "Effect": "Allow",\n  "Action": '
+                                         '"ses:SendRawEmail"\n}')
+    assert values["client"] == "Acme"
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_crlf_and_lone_cr_bodies(newline: str) -> None:
+    body = newline.join(["NoteType:Custom_42", "Key Name:a", "Client:Acme", "Notes:", "x"])
+    parsed = note.parse(body)
+    assert parsed.fields == (("Key Name", "a"), ("Client", "Acme"))
+    assert parsed.notes == "x"
+
+
+def test_a_body_that_lost_its_line_breaks_is_unreadable_and_not_echoed() -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz"
+    parsed = note.parse(f"NoteType:Custom_42 Key Name:a Secret Access Key:{secret} Notes:")
+    assert parsed.problem is not None and secret not in parsed.problem
+    assert parsed.fields == () and parsed.note_type is None
+
+
+def test_other_note_types_need_the_templates_own_labels() -> None:
+    assert note.match_labels(["AWS Access Key ID"], LAYOUT, tolerant=False).labels == {}
+    assert note.match_labels(["access key id"], LAYOUT, tolerant=False).labels == {
+        "access_key_id": "access key id"}
+
+
+def test_configured_labels() -> None:
+    layout = note.Layout.configured("Custom_42", {"client": "Customer"})
+    assert layout.label("client") == "Customer" and layout.label("purpose") == "Purpose"
+    with pytest.raises(InputError, match="not a template field"):
+        note.Layout.configured("Custom_42", {"colour": "Colour"})
 
 
 @pytest.mark.parametrize("body, notes", [

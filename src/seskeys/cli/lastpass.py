@@ -28,7 +28,7 @@ from seskeys.interop import lastpass_import, lastpass_sync
 from seskeys.interop.lastpass_csv import Header, decode_bytes
 from seskeys.interop.lastpass_csv import read as read_csv
 from seskeys.interop.lastpass_note import Layout, normalize_note_type
-from seskeys.interop.lastpass_sync import State, SyncItem
+from seskeys.interop.lastpass_sync import State, SyncResult
 from seskeys.interop.lpass import SYNC_MODES, Lpass
 from seskeys.template import SECRET_FIELDS
 from seskeys.vault import Vault
@@ -47,7 +47,8 @@ JsonOpt = Annotated[bool, Opt("--json", help=JSON_HELP)]
 
 def _layout(app: AppContext, note_type: str | None, *, required: bool) -> Layout:
     value = note_type or app.config.lastpass_note_type
-    layout = Layout(note_type=normalize_note_type(value) if value else None)
+    layout = Layout.configured(normalize_note_type(value) if value else None,
+                               app.config.lastpass_labels)
     if required:
         layout.require_note_type()
     return layout
@@ -218,13 +219,20 @@ def _remote(app: AppContext, vault: Vault, args: _RemoteArgs) -> LastPassVault:
                          folder=args.folder, journal=vault)
 
 
-def _show_sync(app: AppContext, items: list[SyncItem], title: str, fmt: Output) -> None:
+def _show_sync(app: AppContext, result: SyncResult, title: str, fmt: Output) -> None:
+    """The items, a count per state, then the failure that stopped the run (exit 5) or exit 1
+    when a person has to look at something."""
+    items = result.items
     app.emit(to_json(sync_view(items)) if fmt is Output.JSON else sync_table(items, title))
     counts: dict[str, int] = {}
     for item in items:
         counts[item.state.value] = counts.get(item.state.value, 0) + 1
     app.say(f"{len(items)} key(s): " + (", ".join(f"{n} {s}" for s, n in counts.items())
                                          or "none"))
+    if result.error is not None:
+        raise result.error
+    if any(item.bad for item in items):
+        raise typer.Exit(1)
 
 
 def sync_diff(
@@ -233,7 +241,8 @@ def sync_diff(
     lpass: LpassOpt = "lpass", lpass_sync: LpassSyncOpt = "auto",
     timeout: TimeoutOpt = 60.0, output: OutputOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """Compare the local vault with LastPass (by access key id). Exit 1 when they differ.
+    """Compare the local vault with LastPass (by access key id). Exit 1 when they differ,
+    or when an item could not be read or a key is held twice.
 
     Example:
 
@@ -243,13 +252,8 @@ def sync_diff(
     fmt = output_format(output, json_out, (Output.TABLE, Output.JSON))
     args = _RemoteArgs(note_type, folder, lpass, lpass_sync, timeout)
     with app.vault() as vault:
-        remote = _remote(app, vault, args)
-        items = lastpass_sync.diff(vault, remote)
-        foreign = remote.foreign
-    _show_sync(app, items, "Local vault vs LastPass", fmt)
-    for item in foreign:
-        app.say(f"warning: LastPass item {item.name!r} in {folder!r} was not read: "
-                f"{item.reason}")
+        items = lastpass_sync.diff(vault, _remote(app, vault, args))
+    _show_sync(app, SyncResult(items), "Local vault vs LastPass", fmt)
     if any(i.state is not State.SAME for i in items):
         raise typer.Exit(1)
 
@@ -259,9 +263,10 @@ def _sync_write(ctx: typer.Context, direction: str, *, ticket: str, dry_run: boo
     app = app_context(ctx)
     run = lastpass_sync.push if direction == "push" else lastpass_sync.pull
     with app.vault() as vault:
-        items = run(vault, _remote(app, vault, args), app.actor(), ticket=ticket,
-                    dry_run=dry_run)
-    _show_sync(app, items, f"sync lastpass {direction}" + (" (dry run)" if dry_run else ""), fmt)
+        result = run(vault, _remote(app, vault, args), app.actor(), ticket=ticket,
+                     dry_run=dry_run)
+    _show_sync(app, result, f"sync lastpass {direction}" + (" (dry run)" if dry_run else ""),
+               fmt)
 
 
 def sync_push(

@@ -58,7 +58,9 @@ In `config.toml` (`seskeys` config directory): `lastpass_note_type = "Custom_<di
 commands. Note type: {configured}.
 
 Labels are matched case-insensitively on import, and small differences in spelling are
-accepted where only one template field fits; renamed fields should keep their meaning.
+accepted where only one template field fits; renamed fields should keep their meaning. Labels
+of your own go in `config.toml` as `[lastpass_labels]`, field id = label (for example
+`client = "Customer"`).
 
 ## Known limits of LastPass and `lpass`
 
@@ -113,7 +115,7 @@ def sync_view(items: Sequence[SyncItem]) -> list[dict[str, str]]:
 
 def sync_table(items: Sequence[SyncItem], title: str) -> Table:
     table = Table(title=title)
-    for col in ("key_name", "access_key_id", "state", "fields", "done"):
+    for col in ("key_name", "access_key_id", "state", "fields", "done", "detail"):
         table.add_column(col, overflow="fold")
     for view in sync_view(items):
         table.add_row(*view.values())

@@ -21,10 +21,11 @@ from seskeys.events import Action, EventDraft
 from seskeys.interop import lastpass_note as note
 from seskeys.interop.lastpass_csv import SECURE_NOTE_URL, Header, Row
 from seskeys.interop.lastpass_csv import write as write_csv
-from seskeys.interop.records import build_record, differences, infer_status
-from seskeys.model import KeyRecord, Status
+from seskeys.interop.records import NeedsReview, differences, read_record
+from seskeys.model import KeyRecord
 from seskeys.redact import mask_key_id
 from seskeys.smtp import smtp_password_version
+from seskeys.template import SECRET_FIELDS
 from seskeys.vault import Change, Vault
 
 
@@ -121,57 +122,78 @@ def _recognised_credentials(row: Row, parsed: note.ParsedNote, kind: str) -> _Pl
                            access_key_id=mask_key_id(user)))
 
 
-def _values(row: Row, parsed: note.ParsedNote, layout: note.Layout, ticket: str
-            ) -> tuple[dict[str, str], list[str], list[str]]:
-    found = note.note_values(parsed, layout)
+def _ours(parsed: note.ParsedNote, layout: note.Layout) -> bool:
+    """Whether the row is of the configured note type (labels then matched tolerantly)."""
+    return layout.note_type is not None and parsed.note_type == layout.note_type
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    values: dict[str, str]
+    has_key_field: bool
+    warnings: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+def _values(row: Row, parsed: note.ParsedNote, layout: note.Layout) -> _Mapped:
+    ours = _ours(parsed, layout)
+    found = note.note_values(parsed, layout, tolerant=ours)
     values = dict(found.values)
     warnings: list[str] = []
     problems = list(found.ambiguous)
-    if layout.note_type and parsed.note_type != layout.note_type:
-        warnings.append(f"{parsed.note_type} is not the configured {layout.note_type}; "
-                        "fields matched by label")
-    if found.unknown:
-        extra = [f"{label}: {parsed.value(label) or ''}".rstrip() for label in found.unknown]
+    unknown = ", ".join(note.shown_label(label) for label in found.unknown)
+    if ours and found.extra:
+        extra = [f"{label}: {value.strip()}".rstrip() for label, value in found.extra]
         values["notes"] = "\n".join(filter(None, (values.get("notes"), *extra)))
-        warnings.append("fields not in the template kept in Notes: " + ", ".join(found.unknown))
+        warnings.append(f"fields not in the template kept in Notes: {unknown}")
+    elif found.extra:
+        why = (f"not the configured {layout.note_type}, so labels must be the template's own"
+               if layout.note_type else "set the note type (--note-type) to read the labels "
+               "of your own template")
+        problems.append(f"labels that are not the template's: {unknown} ({why})")
+    elif layout.note_type and not ours:
+        warnings.append(f"{parsed.note_type} is not the configured {layout.note_type}; its "
+                        "labels are the template's own, so it was read as the template")
     if not values.get("key_name"):
         values["key_name"] = row.name.strip()
-    if not values.get("creation_ticket"):
-        values["creation_ticket"] = ticket
-        warnings.append("no Creation Ticket: the import ticket was recorded as creation ticket")
-    return values, warnings, problems
+    return _Mapped(values, "access_key_id" in found.labels, tuple(warnings), tuple(problems))
 
 
 def _plan_custom(row: Row, parsed: note.ParsedNote, layout: note.Layout, vault: Vault,
-                 ticket: str, today: date, state: _State) -> _Plan:
+                 today: date, state: _State) -> _Plan:
     kind = _kind(row, parsed)
-    values, warnings, problems = _values(row, parsed, layout, ticket)
+    mapped = _values(row, parsed, layout)
+    values = mapped.values
     base = RowResult(row.line, row.name, kind, Outcome.REVIEW,
                      key_name=values.get("key_name") or None,
                      access_key_id=mask_key_id(values.get("access_key_id", "")))
+    warnings = list(mapped.warnings)
 
     def result(outcome: Outcome, reason: str) -> _Plan:
-        return _Plan(replace(base, outcome=outcome, reason=reason, warnings=tuple(warnings)))
+        shown = () if outcome is Outcome.SKIPPED else tuple(warnings)
+        return _Plan(replace(base, outcome=outcome, reason=reason, warnings=shown))
 
-    if not values.get("access_key_id"):
+    if not mapped.has_key_field:
+        if any(v.ACCESS_KEY_ID.fullmatch(text.strip()) for _, text in parsed.fields):
+            return result(Outcome.REVIEW, f"an access key id in a {kind} without the "
+                          "template's Access Key ID field; "
+                          + "; ".join(mapped.problems or ("labels do not map",)))
         return result(Outcome.SKIPPED, f"{kind} has no Access Key ID field")
-    if problems:
-        return result(Outcome.REVIEW, "labels do not map: " + "; ".join(problems))
-    status = infer_status(values)
-    if status is None or (status is Status.ACTIVE and not values.get("secret_access_key")):
-        return result(Outcome.REVIEW, "an active key without its Secret Access Key (was the "
-                                      "file exported without secrets?)")
-    if not values.get("created_on"):
-        return result(Outcome.REVIEW, "no Creation Date")
+    if not values.get("access_key_id", "").strip():
+        return result(Outcome.SKIPPED, f"{kind} with an empty Access Key ID")
+    if mapped.problems:
+        return result(Outcome.REVIEW, "labels do not map: " + "; ".join(mapped.problems))
     try:
-        built = build_record(values, vault, status=status)
+        built = read_record(values, vault, today=today)
+    except NeedsReview as exc:
+        return result(Outcome.REVIEW, exc.message)
     except ValidationFailed as exc:
         return result(Outcome.INVALID, exc.message)
     warnings += built.warnings
-    record = built.record
-    if record.created_on > today:
-        return result(Outcome.INVALID, "the creation date is in the future")
-    return _dedupe(record, vault, state, row.line, result)
+    if not built.record.creation_ticket:
+        warnings.append("no Creation Ticket: recorded without one (`seskeys check` reports "
+                        "it); the import ticket is kept in the import event")
+    return _dedupe(built.record, vault, state, row.line, result)
 
 
 def _dedupe(record: KeyRecord, vault: Vault, state: _State, line: int, result: _Result
@@ -183,8 +205,12 @@ def _dedupe(record: KeyRecord, vault: Vault, state: _State, line: int, result: _
     if existing:
         best = max(existing, key=lambda r: (not r.revoked, r.version))
         changed = differences(best, record)
+        no_secret = record.secret() is None and best.secret() is not None
+        if no_secret:  # an export without secrets: its other values still say whether it is
+            changed = [f for f in changed if f not in SECRET_FIELDS]
         if not changed:
-            return result(Outcome.ALREADY, f"already recorded as {best.key_name!r}")
+            return result(Outcome.ALREADY, f"already recorded as {best.key_name!r}"
+                          + (" (the row holds no secret)" if no_secret else ""))
         return result(Outcome.REVIEW, f"already recorded as {best.key_name!r} with other "
                                       f"values in: {', '.join(changed)}")
     name = record.key_name.casefold()
@@ -200,16 +226,18 @@ def _dedupe(record: KeyRecord, vault: Vault, state: _State, line: int, result: _
     return plan
 
 
-def plan_row(row: Row, layout: note.Layout, vault: Vault, *, ticket: str, today: date,
+def plan_row(row: Row, layout: note.Layout, vault: Vault, *, today: date,
              state: _State) -> _Plan:
     parsed = note.parse(row.extra) if row.url == SECURE_NOTE_URL else note.parse("")
     kind = _kind(row, parsed)
     if row.problem:
         return _Plan(RowResult(row.line, row.name, kind, Outcome.INVALID, row.problem))
+    if parsed.problem:
+        return _Plan(RowResult(row.line, row.name, kind, Outcome.REVIEW, parsed.problem))
     warnings = ("values look HTML-escaped (&amp; …); if the file came from LastPass's "
                 "printed export, use --decode-html-entities",) if row.entities else ()
     if parsed.note_type and note.CUSTOM_TYPE.fullmatch(parsed.note_type):
-        plan = _plan_custom(row, parsed, layout, vault, ticket, today, state)
+        plan = _plan_custom(row, parsed, layout, vault, today, state)
     else:
         plan = _recognised_credentials(row, parsed, kind) or _Plan(RowResult(
             row.line, row.name, kind, Outcome.SKIPPED, f"{kind}, not an SES key record"))
@@ -223,8 +251,7 @@ def import_rows(rows: Sequence[Row], vault: Vault, actor: lifecycle.Actor, *,
     """Plan every row, then write the importable ones in one transaction (unless dry run)."""
     ticket = actor.ticket(ticket)
     state = _State()
-    plans = [plan_row(row, layout, vault, ticket=ticket, today=actor.today, state=state)
-             for row in rows]
+    plans = [plan_row(row, layout, vault, today=actor.today, state=state) for row in rows]
     results = tuple(p.result for p in plans)
     if strict and any(r.outcome.bad for r in results):
         return ImportReport(results, written=False, dry_run=dry_run, strict=True)

@@ -11,17 +11,27 @@ LastPass keeps a typed note as plain text (LASTPASS.md §3, §1.5)::
 Rules this module keeps so that a value survives LastPass and ``lpass`` unchanged:
 
 - A field value is one line: LastPass splits a continuation line at its first colon into a new
-  field, and ``lpass`` trims every value. Text fields therefore refuse line breaks; the
-  template's multi-line (Notes-type) fields escape ``\\`` ``\\n`` ``\\r`` ``\\t``, and a leading or
-  trailing space (``\\s``) or other blank (``\\uXXXX``); only those fields are unescaped on
-  reading.
+  field, and ``lpass`` trims every value. A value that holds a line break or starts or ends
+  with a blank is therefore written escaped: the mark ``\\=``, then the text with ``\\`` ``\\n``
+  ``\\r`` ``\\t`` escaped and a leading or trailing space (``\\s``) or other blank (``\\uXXXX``).
+  Only a value that starts with the mark is unescaped on reading, so text written by LastPass
+  or by hand (``C:\\new\\table``) is read as it stands. Every other value is written as it is.
+- LastPass writes a multi-line Notes-type field of a custom type as it is, over several lines;
+  so on reading, a line after a Notes-type field that does not start with a template label
+  continues that field.
 - ``Notes:`` is written on its own line, the text follows on the next line and ends with one
   newline (``lpass`` drops text on the ``Notes:`` line and eats one trailing newline). On
   reading, text may follow ``Notes:`` on its line or on the next; everything after ``Notes:``
   is the free text, ``Label:`` lines included.
 - Dates are LastPass's ``June,20,2020``; an unset date is ``,,``.
-- Labels are matched case-insensitively and, where unambiguous, tolerantly (spacing,
-  punctuation, common synonyms, small misspellings), because users type their own templates.
+- Line breaks: a body whose first line ends in CR LF or in a lone CR (a file saved on a Mac of
+  old) is read with those line breaks; a body written with LF keeps any CR inside its values.
+- The note type is only ever taken from a short, sane ``NoteType:`` line (``Custom_<digits>``
+  or a name such as ``Server``); anything else is reported as unreadable and never echoed,
+  because a body that lost its line breaks holds the whole item, secret included, on that line.
+- Labels are matched case-insensitively. On the configured note type they are also matched
+  tolerantly (spacing, punctuation, common synonyms, small misspellings), because users type
+  their own templates; another item type must use the template's labels themselves.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from seskeys import validators as v
 from seskeys.errors import InputError
 from seskeys.model import KeyRecord
 from seskeys.template import FIELDS, TEMPLATE, FieldSpec, LastPassType
@@ -44,6 +55,9 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 RESERVED_LABELS = frozenset({"name", "url", "username", "password", "notes", "notetype",
                              "reprompt", "application", "language"})
 CUSTOM_TYPE = re.compile(r"Custom_\d+")
+# What a NoteType line may name: a custom type, or a built-in one such as "Driver's License".
+_NOTE_TYPE_NAME = re.compile(r"Custom_\d{1,40}|[A-Za-z][A-Za-z '.-]{0,39}")
+ESCAPE_MARK = "\\="
 BODY_FIELDS: tuple[FieldSpec, ...] = tuple(f for f in TEMPLATE if f.id != "notes")
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -69,12 +83,17 @@ def _norm(label: str) -> str:
     return re.sub(r"[^a-z0-9]", "", label.casefold())
 
 
-def normalize_note_type(value: str) -> str:
-    """``Custom_123``, ``123`` or ``NoteType:Custom_123`` → ``Custom_123``."""
+def custom_type(value: str) -> str | None:
+    """``Custom_123``, ``123`` or ``NoteType:Custom_123`` → ``Custom_123``; None otherwise."""
     text = value.strip().removeprefix(NOTE_TYPE_PREFIX).strip()
     if text.isdigit():
         text = f"Custom_{text}"
-    if not CUSTOM_TYPE.fullmatch(text):
+    return text if CUSTOM_TYPE.fullmatch(text) else None
+
+
+def normalize_note_type(value: str) -> str:
+    text = custom_type(value)
+    if text is None:
         raise InputError(f"LastPass note type {value[:40]!r}: expected Custom_<digits>",
                          hint="`seskeys template -o lastpass` explains where to find it")
     return text
@@ -96,6 +115,17 @@ class Layout:
                 raise InputError(f"LastPass label for {fid}: must be one line without ':'")
             if _norm(label) in RESERVED_LABELS and fid != "notes":
                 raise InputError(f"LastPass label {label!r} is reserved by LastPass")
+
+    @classmethod
+    def configured(cls, note_type: str | None, labels: Mapping[str, str]) -> Layout:
+        """The template's labels with the user's own (``lastpass_labels``) in their place."""
+        unknown = sorted(set(labels) - {f.id for f in BODY_FIELDS})
+        if unknown:
+            raise InputError(f"lastpass_labels: {', '.join(unknown)} is not a template field "
+                             "with a LastPass label",
+                             hint="field ids: " + ", ".join(f.id for f in BODY_FIELDS))
+        merged = {f.id: f.label for f in TEMPLATE} | {k: v.strip() for k, v in labels.items()}
+        return cls(note_type=note_type, labels=merged)
 
     def label(self, field_id: str) -> str:
         return self.labels.get(field_id, FIELDS[field_id].label)
@@ -169,21 +199,19 @@ def field_texts(record: KeyRecord, *, include_secrets: bool) -> dict[str, str]:
     return out
 
 
-def encode_value(spec: FieldSpec, text: str) -> str:
-    """The one-line form of a field value; refuses what a LastPass field line cannot keep."""
-    if spec.lastpass_type is LastPassType.NOTES:
-        return _escape(text)
-    if "\n" in text or "\r" in text:
-        raise InputError(f"{spec.id}: holds a line break, which a LastPass field cannot keep")
-    if text != text.strip():
-        raise InputError(f"{spec.id}: leading or trailing spaces would be trimmed by LastPass")
+def encode_value(text: str) -> str:
+    """The one-line form of a field value: as it is, or marked and escaped when a LastPass
+    field line could not keep it (a line break, a blank at either end, the mark itself)."""
+    if ("\n" in text or "\r" in text or text != text.strip()
+            or text.startswith(ESCAPE_MARK)):
+        return ESCAPE_MARK + _escape(text)
     return text
 
 
 def render(texts: Mapping[str, str], layout: Layout) -> str:
     """The note body for one record's field texts (see :func:`field_texts`)."""
     lines = [f"{NOTE_TYPE_PREFIX}{layout.require_note_type()}", f"Language:{layout.language}"]
-    lines += [f"{layout.label(s.id)}:{encode_value(s, texts.get(s.id, ''))}" for s in BODY_FIELDS]
+    lines += [f"{layout.label(s.id)}:{encode_value(texts.get(s.id, ''))}" for s in BODY_FIELDS]
     notes = texts.get("notes") or ""
     body = "\n".join(lines) + "\nNotes:"
     return body + ("\n" + notes + "\n" if notes else "")
@@ -198,12 +226,19 @@ def render_record(record: KeyRecord, layout: Layout, *, include_secrets: bool) -
 
 @dataclass(frozen=True)
 class ParsedNote:
-    """A note body split as LastPass does; ``note_type`` is None for an untyped note."""
+    """A note body split as LastPass does; ``note_type`` is None for an untyped note.
+
+    ``raw`` holds each field's text as it stood in the body (label unstripped, colon, value);
+    ``problem`` says why a body that starts with ``NoteType:`` could not be read (never
+    quoting it).
+    """
 
     note_type: str | None
     language: str | None
     fields: tuple[tuple[str, str], ...]
     notes: str | None
+    raw: tuple[str, ...] = ()
+    problem: str | None = None
 
     def value(self, label: str) -> str | None:
         """The value of the first field called ``label`` (case-insensitive)."""
@@ -217,15 +252,28 @@ def _notes_text(rest: str) -> str | None:
     return text if text.strip() else None
 
 
+def _line_breaks(body: str) -> str:
+    """LF line breaks for a body written with CR LF or with lone CRs (its first break says)."""
+    first = re.search(r"\r\n|\r|\n", body)
+    if first is None or first.group() == "\n":
+        return body
+    body = body.replace("\r\n", "\n")
+    return body if first.group() == "\r\n" else body.replace("\r", "\n")
+
+
+UNREADABLE_TYPE = ("its NoteType line does not name a note type (were its line breaks lost?); "
+                   "it may hold a key: check the item in LastPass")
+
+
 def parse(body: str) -> ParsedNote:
     """Split a note body into its type, fields (in body order) and free text."""
-    first, _, _ = body.partition("\n")
-    if first.endswith("\r"):  # a file saved with CRLF throughout
-        body = body.replace("\r\n", "\n")
+    body = _line_breaks(body)
     if not body.startswith(NOTE_TYPE_PREFIX):
         return ParsedNote(None, None, (), body if body.strip() else None)
     head, _, rest = body.partition("\n")
     note_type = head[len(NOTE_TYPE_PREFIX):].strip()
+    if not _NOTE_TYPE_NAME.fullmatch(note_type):
+        return ParsedNote(None, None, (), None, problem=UNREADABLE_TYPE)
     fields: list[list[str]] = []
     language: str | None = None
     notes: str | None = None
@@ -240,11 +288,12 @@ def parse(body: str) -> ParsedNote:
         if colon and label.strip() == "Language" and language is None:
             language = value.strip()
         elif colon:
-            fields.append([label.strip(), value])
+            fields.append([label, value])
         elif fields:
             fields[-1][1] += "\n" + line
         offset = len(rest) if end < 0 else end + 1
-    return ParsedNote(note_type, language, tuple((k, v) for k, v in fields), notes)
+    return ParsedNote(note_type, language, tuple((k.strip(), v) for k, v in fields), notes,
+                      raw=tuple(f"{k}:{v}" for k, v in fields))
 
 
 @dataclass(frozen=True)
@@ -256,58 +305,93 @@ class LabelMatch:
     ambiguous: tuple[str, ...]
 
 
-def _candidates(layout: Layout) -> dict[str, set[str]]:
+def shown_label(label: str) -> str:
+    """A label of someone else's body, quoted for a message (never a secret, never long)."""
+    return v.shown(label, limit=40)
+
+
+def _candidates(layout: Layout, tolerant: bool) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for spec in BODY_FIELDS:
-        names = {spec.label, spec.id, layout.label(spec.id), *_SYNONYMS.get(spec.id, ())}
+        names = {spec.label, spec.id, layout.label(spec.id)}
+        if tolerant:
+            names |= set(_SYNONYMS.get(spec.id, ()))
         out[spec.id] = {_norm(n) for n in names}
     return out
 
 
-def _match_one(label: str, layout: Layout, candidates: dict[str, set[str]]) -> list[str]:
+def _match_one(label: str, layout: Layout, candidates: dict[str, set[str]],
+               tolerant: bool) -> list[str]:
     exact = [fid for fid in candidates if layout.label(fid).casefold() == label.casefold()]
     if exact:
         return exact
     key = _norm(label)
     by_name = [fid for fid, names in candidates.items() if key in names]
-    if by_name:
+    if by_name or not tolerant:
         return by_name
     close = [fid for fid, names in candidates.items()
              if any(difflib.SequenceMatcher(None, key, n).ratio() >= 0.88 for n in names)]
     return close
 
 
-def match_labels(labels: tuple[str, ...] | list[str], layout: Layout) -> LabelMatch:
-    """Map the labels of a body to template field ids, refusing to guess between two."""
-    candidates = _candidates(layout)
+def match_labels(labels: tuple[str, ...] | list[str], layout: Layout, *,
+                 tolerant: bool = True) -> LabelMatch:
+    """Map the labels of a body to template field ids, refusing to guess between two.
+
+    ``tolerant`` also accepts synonyms and small misspellings (for the configured note type);
+    otherwise a label must be a template field's label or id (case and spacing aside).
+    """
+    candidates = _candidates(layout, tolerant)
     found: dict[str, list[str]] = {}
     unknown: list[str] = []
     ambiguous: list[str] = []
     for label in labels:
-        hits = _match_one(label, layout, candidates)
+        hits = _match_one(label, layout, candidates, tolerant)
         if len(hits) == 1:
             found.setdefault(hits[0], []).append(label)
         elif hits:
-            ambiguous.append(f"{label!r} could be {' or '.join(hits)}")
+            ambiguous.append(f"{shown_label(label)} could be {' or '.join(hits)}")
         else:
             unknown.append(label)
     mapping: dict[str, str] = {}
     for fid, its_labels in found.items():
         if len(its_labels) > 1:
-            ambiguous.append(f"{fid} appears as {', '.join(repr(x) for x in its_labels)}")
+            ambiguous.append(f"{fid} appears as {', '.join(shown_label(x) for x in its_labels)}")
         else:
             mapping[fid] = its_labels[0]
     return LabelMatch(mapping, tuple(unknown), tuple(ambiguous))
 
 
 def decode_value(spec: FieldSpec, raw: str) -> str:
-    """A field's text as the model reads it: unescaped, trimmed, unset dates empty."""
-    if spec.lastpass_type is LastPassType.NOTES:
-        return _unescape(raw.strip())
+    """A field's text as the model reads it: trimmed, unescaped if we escaped it, unset
+    dates empty."""
     text = raw.strip()
+    if text.startswith(ESCAPE_MARK):
+        return _unescape(text[len(ESCAPE_MARK):])
     if spec.is_date and not text.replace(",", "").strip():
         return ""
     return text
+
+
+def _joined(parsed: ParsedNote, layout: Layout, tolerant: bool) -> list[tuple[str, str]]:
+    """The fields, with the lines of a multi-line Notes-type field put back together.
+
+    LastPass writes such a field over several lines; a line of it that holds a colon looks
+    like a field of its own. A field whose label is no template label, after a Notes-type
+    field that is not one of our escaped one-line values, is therefore a line of that field.
+    """
+    candidates = _candidates(layout, tolerant)
+    out: list[list[str]] = []
+    open_notes = False
+    for (label, value), raw in zip(parsed.fields, parsed.raw, strict=True):
+        hits = _match_one(label, layout, candidates, tolerant)
+        if not hits and open_notes:
+            out[-1][1] += "\n" + raw
+            continue
+        out.append([label, value])
+        open_notes = (len(hits) == 1 and FIELDS[hits[0]].lastpass_type is LastPassType.NOTES
+                      and not value.strip().startswith(ESCAPE_MARK))
+    return [(k, val) for k, val in out]
 
 
 @dataclass(frozen=True)
@@ -318,12 +402,15 @@ class NoteValues:
     labels: dict[str, str]
     unknown: tuple[str, ...]
     ambiguous: tuple[str, ...]
+    extra: tuple[tuple[str, str], ...] = ()  # the unknown fields with their values
 
 
-def note_values(parsed: ParsedNote, layout: Layout) -> NoteValues:
-    match = match_labels([label for label, _ in parsed.fields], layout)
-    raw = {label: value for label, value in reversed(parsed.fields)}
+def note_values(parsed: ParsedNote, layout: Layout, *, tolerant: bool = True) -> NoteValues:
+    fields = _joined(parsed, layout, tolerant)
+    match = match_labels([label for label, _ in fields], layout, tolerant=tolerant)
+    raw = {label: value for label, value in reversed(fields)}
     values = {fid: decode_value(FIELDS[fid], raw[label]) for fid, label in match.labels.items()}
     if parsed.notes is not None:
         values["notes"] = parsed.notes
-    return NoteValues(values, match.labels, match.unknown, match.ambiguous)
+    extra = tuple((label, raw[label]) for label in dict.fromkeys(match.unknown))
+    return NoteValues(values, match.labels, match.unknown, match.ambiguous, extra)

@@ -10,7 +10,8 @@ What it guards against:
 - ``show --json`` writes every byte >= 0x80 as ``\\uffffffXX``: :func:`repair_json` turns
   those back into the UTF-8 text they were, losslessly.
 - Its errors are one ``Error: ...`` line on stderr with exit 1; they are sorted here into
-  not installed / not logged in / network / other, with the line kept.
+  not installed / not logged in (or a protected item) / refused by the server / network /
+  other, with the line kept.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from seskeys import external
-from seskeys.errors import Conflict, ExternalError, IntegrityError, NotFound
+from seskeys.errors import Conflict, ExternalError, NotFound
 
 SYNC_MODES = ("auto", "now", "no")
 AMBIGUOUS = "Multiple matches found."
 _NOT_LOGGED_IN = ("Could not find decryption key", "Could not find session",
                   "Unable to fetch blob", "askpass", "Could not authenticate")
-_NETWORK = ("Couldn't resolve host", "Couldn't connect to server", "HTTP response code",
+_REFUSED = ("HTTP response code",)
+_NETWORK = ("Couldn't resolve host", "Couldn't connect to server",
             "Unable to fetch iteration count", "Timeout was reached", "SSL", "Connection")
 _NOT_FOUND = ("Could not find specified account",)
 _RETRYABLE = ("Could not unbase64",)
@@ -41,6 +43,14 @@ Runner = Callable[[Sequence[str], str | None, float, Mapping[str, str]], externa
 def _subprocess_runner(argv: Sequence[str], stdin: str | None, timeout: float,
                        env: Mapping[str, str]) -> external.Completed:
     return external.run(argv, stdin=stdin, timeout=timeout, env=env)
+
+
+class NeedsPassword(ExternalError):
+    """lpass wanted the master password: not logged in, or an item protected by reprompt."""
+
+
+class NotUtf8(ExternalError):
+    """lpass returned bytes that are not UTF-8 text (an item stored in another encoding)."""
 
 
 class AmbiguousName(Conflict):
@@ -89,7 +99,7 @@ def _flush(pending: bytearray, out: list[str]) -> None:
     try:
         decoded = bytes(pending).decode("utf-8")
     except UnicodeDecodeError:
-        raise IntegrityError("lpass returned text that is not valid UTF-8") from None
+        raise NotUtf8("lpass returned text that is not valid UTF-8") from None
     out.append(json.dumps(decoded, ensure_ascii=False)[1:-1])
     pending.clear()
 
@@ -158,11 +168,13 @@ class Lpass:
         return external.child_environment(self.environ, {
             "LPASS_ASKPASS": _fail_fast_askpass(), "LPASS_DISABLE_PINENTRY": "1"})
 
-    def call(self, *args: str, stdin: str | None = None, sync: bool = True
-             ) -> external.Completed:
+    def call(self, *args: str, stdin: str | None = None, sync: bool = True,
+             fresh: bool = False) -> external.Completed:
+        """``lpass VERB --sync=<mode> --color=never ARGS``; ``fresh`` asks the server first
+        (``--sync=now``) unless working offline."""
         argv = [self.executable, args[0]]
         if sync:
-            argv.append(f"--sync={self.sync}")
+            argv.append(f"--sync={'now' if fresh and self.sync != 'no' else self.sync}")
         argv += ["--color=never", *args[1:]]
         result = self.runner(argv, stdin, self.timeout, self._env())
         if not result.ok and any(m in result.stderr for m in _RETRYABLE) and self.sync != "no":
@@ -180,8 +192,12 @@ class Lpass:
         if any(m in result.stderr for m in _NOT_FOUND):
             return NotFound(f"lpass {verb}: {line}")
         if any(m in result.stderr for m in _NOT_LOGGED_IN):
-            return ExternalError(f"lpass {verb}: not logged in to LastPass ({line})",
+            return NeedsPassword(f"lpass {verb}: not logged in to LastPass ({line})",
                                  hint="run `lpass login --trust USER` in a terminal first")
+        if any(m in result.stderr for m in _REFUSED):
+            return ExternalError(f"lpass {verb}: LastPass refused the request ({line})",
+                                 hint="the session may have expired: run `lpass login "
+                                      "--trust USER` again")
         if any(m in result.stderr for m in _NETWORK):
             return ExternalError(f"lpass {verb}: cannot reach LastPass ({line})",
                                  hint="check the network, or use --lpass-sync no to work "
@@ -203,8 +219,8 @@ class Lpass:
         items = []
         for line in result.stdout.splitlines():
             parts = line.split("\t")
-            if len(parts) == 3 and parts[2]:
-                items.append(ListedItem(parts[0], parts[1], parts[2]))
+            if len(parts) == 3 and parts[2]:  # a share root lists as "Shared-X/"
+                items.append(ListedItem(parts[0], parts[1].rstrip("/"), parts[2]))
         return items
 
     def show(self, *targets: str) -> list[dict[str, str]]:
@@ -215,9 +231,9 @@ class Lpass:
             raise NotFound(f"no LastPass item {', '.join(targets)}") from None
         return parse_show_json(result.stdout, ", ".join(targets))
 
-    def show_one(self, target: str) -> dict[str, str]:
+    def show_one(self, target: str, *, fresh: bool = False) -> dict[str, str]:
         """One entry; several matches for a name are an error, never a pick."""
-        result = self.call("show", "--json", target)
+        result = self.call("show", "--json", target, fresh=fresh)
         entries = parse_show_json(result.stdout, target)
         if len(entries) != 1:
             raise AmbiguousName(target, [e.get("id", "?") for e in entries])
@@ -243,10 +259,25 @@ class Lpass:
     def remove(self, target: str) -> None:
         self.call("rm", target)
 
+    def upload(self) -> None:
+        """``lpass sync``: wait until the queued writes were sent (it exits 0 whatever
+        happened, so only reading back afterwards tells)."""
+        self.call("sync", sync=False)
+
+    def config_dir(self) -> Path:
+        """Where lpass reads ``env`` and ``alias.*``: ``$LPASS_HOME``; with
+        ``XDG_RUNTIME_DIR`` set, ``$XDG_CONFIG_HOME/lpass``; else ``~/.lpass``."""
+        env = self.environ
+        if env.get("LPASS_HOME"):
+            return Path(env["LPASS_HOME"])
+        home = Path(env.get("HOME") or "~").expanduser()
+        if env.get("XDG_RUNTIME_DIR"):
+            return Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "lpass"
+        return home / ".lpass"
+
     def user_overrides(self, home: Path | None = None) -> list[Path]:
         """``env`` and ``alias.*`` files that silently change what our invocations do."""
-        base = home or Path(self.environ.get("LPASS_HOME", "") or
-                            Path(self.environ.get("HOME", "~")).expanduser() / ".lpass")
+        base = home or self.config_dir()
         if not base.is_dir():
             return []
         return sorted(p for p in base.iterdir() if p.name == "env" or p.name.startswith("alias."))

@@ -23,15 +23,17 @@ What LastPass cannot hold, this backend does not pretend to:
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
-from seskeys.errors import Conflict, InputError, IntegrityError, NotFound
+from seskeys.errors import Conflict, ExternalError, InputError, IntegrityError, NotFound
 from seskeys.events import Event, EventDraft, LogVerification
 from seskeys.interop import lastpass_note as note
-from seskeys.interop.lpass import ListedItem, Lpass
-from seskeys.interop.records import build_record, infer_status
-from seskeys.model import KeyRecord, RecordSummary, Status
+from seskeys.interop.lpass import ListedItem, Lpass, NeedsPassword, NotUtf8
+from seskeys.interop.records import read_record
+from seskeys.model import KeyRecord, RecordSummary
 from seskeys.template import FIELDS, TEMPLATE
 from seskeys.vault import Change, Vault, VaultInfo
 from seskeys.vault.memory import MemoryVault
@@ -73,6 +75,15 @@ class Foreign:
     reason: str
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The folder as read: key records, items that are not, and every item name."""
+
+    records: list[KeyRecord]
+    unreadable: list[Foreign]
+    names: frozenset[str]
+
+
 def _target_of(record_id: str) -> str:
     if record_id.startswith(NAME_PREFIX):
         return record_id[len(NAME_PREFIX):]
@@ -89,18 +100,27 @@ def _comparable(values: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _item(entry: dict[str, str]) -> Item:
+    """An entry of ``show --json``; its folder from ``fullname``, which has the share."""
+    name, fullname = entry.get("name", ""), entry.get("fullname", "")
+    group = (fullname[:-len(name) - 1] if name and fullname.endswith("/" + name)
+             else entry.get("group", ""))
+    return Item(entry.get("id", ""), group, name, entry.get("url", ""), entry.get("note", ""))
+
+
 class LastPassVault:
     def __init__(self, lpass: Lpass, layout: note.Layout, *, folder: str,
-                 journal: Vault | None = None) -> None:
-        if not folder or folder.endswith("/") or "/" in folder:
-            raise InputError("LastPass folder: one folder name; use \\ for sub-folders")
+                 journal: Vault | None = None, today: date | None = None) -> None:
+        if not folder or folder != folder.strip("/") or "//" in folder:
+            raise InputError("LastPass folder: a folder name (sub-folders with \\, a shared "
+                             "folder as Shared-Name/...), not starting or ending with /")
         layout.require_note_type()
         self._lpass = lpass
         self._layout = layout
         self._folder = folder
         self._journal: Vault = journal if journal is not None else MemoryVault()
         self._session_journal = journal is None
-        self.foreign: list[Foreign] = []
+        self._today = today or date.today()
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -108,53 +128,73 @@ class LastPassVault:
     def vault_id(self) -> str:
         return self._journal.vault_id
 
-    def _items(self) -> list[Item]:
+    def _items(self) -> tuple[list[Item], list[Foreign], frozenset[str]]:
         listed = [i for i in self._lpass.ls(self._folder) if i.group == self._folder]
+        names = frozenset(i.name for i in listed)
+        count = Counter(i.target for i in listed)
+        unreadable = [Foreign(i.name, f"{count[i.target]} items are called '{i.fullname}' and "
+                                      "have no LastPass id yet, so they cannot be told apart")
+                      for i in listed if count[i.target] > 1]
+        listed = [i for i in listed if count[i.target] == 1]
         if not listed:
-            return []
-        entries = self._lpass.show(*[i.target for i in listed])
+            return [], unreadable, names
+        try:
+            entries = self._lpass.show(*[i.target for i in listed])
+        except (NeedsPassword, NotUtf8):  # one odd item fails the whole call: read each
+            items, more = self._one_by_one(listed)
+            return items, unreadable + more, names
         if len(entries) != len(listed):
-            raise Conflict(f"LastPass folder {self._folder!r}: {len(listed)} items listed but "
+            raise Conflict(f"LastPass folder '{self._folder}': {len(listed)} items listed but "
                            f"{len(entries)} read; two items share a name",
                            hint="give every item in the folder its own name")
-        return [self._item(e) for e in entries]
+        return [_item(e) for e in entries], unreadable, names
 
-    @staticmethod
-    def _item(entry: dict[str, str]) -> Item:
-        return Item(entry.get("id", ""), entry.get("group", ""), entry.get("name", ""),
-                    entry.get("url", ""), entry.get("note", ""))
+    def _one_by_one(self, listed: list[ListedItem]) -> tuple[list[Item], list[Foreign]]:
+        items, unreadable = [], []
+        for entry in listed:
+            try:
+                items.append(_item(self._lpass.show_one(entry.target)))
+            except NeedsPassword:
+                unreadable.append(Foreign(entry.name, "lpass cannot read it without the master "
+                                          "password (is reprompt set on the item?)"))
+            except NotUtf8:
+                unreadable.append(Foreign(entry.name, "it holds text that is not UTF-8"))
+        return items, unreadable
 
     def _record(self, item: Item) -> KeyRecord:
         if item.url != SECURE_NOTE_URL:
             raise InputError("not a secure note")
         parsed = note.parse(item.body)
+        if parsed.problem:
+            raise InputError(parsed.problem)
         if parsed.note_type != self._layout.note_type:
             raise InputError(f"note type {parsed.note_type or 'none'}, not "
                              f"{self._layout.note_type}")
         found = note.note_values(parsed, self._layout)
         if found.ambiguous:
             raise InputError("ambiguous labels: " + "; ".join(found.ambiguous))
-        status = infer_status(found.values) or Status.INACTIVE
-        built = build_record(found.values, self._journal, status=status,
-                             record_id=item.record_id, version=etag(item.body))
-        return built.record
+        return read_record(found.values, self._journal, today=self._today,
+                           record_id=item.record_id, version=etag(item.body)).record
+
+    def read(self) -> Listing:
+        """Every item of the folder: the key records, and the items that are not, with why."""
+        items, unreadable, names = self._items()
+        records = []
+        for item in items:
+            try:
+                records.append(self._record(item))
+            except InputError as exc:
+                unreadable.append(Foreign(item.name, exc.message))
+        return Listing(records, unreadable, names)
 
     def records(self) -> list[KeyRecord]:
-        out, foreign = [], []
-        for item in self._items():
-            try:
-                out.append(self._record(item))
-            except InputError as exc:
-                foreign.append(Foreign(item.name, exc.message))
-        self.foreign = foreign
-        return out
+        return self.read().records
 
     def summaries(self) -> list[RecordSummary]:
         return [RecordSummary.of(r) for r in self.records()]
 
     def get(self, record_id: str) -> KeyRecord:
-        item = self._item(self._lpass.show_one(_target_of(record_id)))
-        return self._record(item)
+        return self._record(_item(self._lpass.show_one(_target_of(record_id))))
 
     def by_name(self, key_name: str) -> list[KeyRecord]:
         wanted = key_name.strip().casefold()
@@ -165,21 +205,40 @@ class LastPassVault:
 
     # -- writing ----------------------------------------------------------------------------
 
+    def refusals(self, records: Sequence[KeyRecord]) -> dict[str, str]:
+        """Why each record (by id) could not be written as it is; checked against one read."""
+        listing = self.read()
+        out = {}
+        for record in records:
+            try:
+                self._check(record, listing)
+            except InputError as exc:
+                out[record.id] = exc.message
+        return out
+
     def commit(self, change: Change) -> tuple[list[KeyRecord], Event]:
         if len({r.id for r in change.records}) != len(change.records):
             raise InputError("one change names the same record twice")
-        current = self.records()
-        stored = [self._write(record, current) for record in change.records]
+        listing = self.read()
+        for record in change.records:  # every record checked and rendered before any write
+            self._check(record, listing)
+        stored = [self._write(record) for record in change.records]
         draft = change.event
         if draft.record_id is None and len(stored) == 1:
             draft = draft.model_copy(update={"record_id": stored[0].id})
         return stored, self._journal.log(draft)
 
     def commit_many(self, changes: Sequence[Change]) -> list[Event]:
-        """Each change in turn: LastPass has no transactions, so a failure stops the rest."""
+        """Every record checked first; then each change in turn: LastPass has no transactions,
+        so a failed write stops the rest."""
+        listing = self.read()
+        for change in changes:
+            for record in change.records:
+                self._check(record, listing)
         return [self.commit(change)[1] for change in changes]
 
-    def _write(self, record: KeyRecord, current: list[KeyRecord]) -> KeyRecord:
+    def _check(self, record: KeyRecord, listing: Listing) -> None:
+        """What would stop a write of ``record``, raised before anything is written."""
         if "/" in record.key_name:
             raise InputError(f"key name {record.key_name!r}: lpass cannot store a name with '/'")
         if record.notes and record.notes != record.notes.strip():
@@ -187,7 +246,8 @@ class LastPassVault:
                              "lines, which lpass trims on every edit",
                              hint=f"trim them first: seskeys edit {record.key_name!r} --set "
                                   "notes=... --ticket T")
-        others = [r for r in current if r.id != record.id]
+        note.render_record(record, self._layout, include_secrets=True)
+        others = [r for r in listing.records if r.id != record.id]
         if not record.revoked:
             for other in others:
                 if other.revoked:
@@ -198,36 +258,38 @@ class LastPassVault:
                     raise Conflict(f"access key of {record.key_name!r} is already in LastPass "
                                    f"as {other.key_name!r}")
         if record.id.startswith((ID_PREFIX, NAME_PREFIX)):
-            return self._update(record)
+            return
         if record.version != 0:
-            raise InputError("a record new to LastPass must be at version 0")
-        return self._create(record, others)
-
-    def _create(self, record: KeyRecord, others: list[KeyRecord]) -> KeyRecord:
-        names = {i.name for i in self._lpass.ls(self._folder) if i.group == self._folder}
-        if record.key_name in names:
+            raise InputError(f"{record.key_name!r}: a record new to LastPass must be at "
+                             "version 0")
+        if record.key_name in listing.names:
             raise Conflict(f"an item named {record.key_name!r} already exists in "
-                           f"{self._folder!r}")
+                           f"'{self._folder}'")
+
+    def _write(self, record: KeyRecord) -> KeyRecord:
+        if record.id.startswith((ID_PREFIX, NAME_PREFIX)):
+            return self._update(record)
+        return self._create(record)
+
+    def _create(self, record: KeyRecord) -> KeyRecord:
         body = note.render_record(record, self._layout, include_secrets=True)
         fullname = f"{self._folder}/{record.key_name}"
         self._lpass.add_note(fullname, body)
-        return self._verify(fullname, record)
+        return self._verify(fullname, record, created=True)
 
     def _update(self, record: KeyRecord) -> KeyRecord:
         target = _target_of(record.id)
-        item = self._item(self._lpass.show_one(target))
+        item = _item(self._lpass.show_one(target))
         if etag(item.body) != record.version:
             raise Conflict(f"{record.key_name!r} was changed in LastPass since it was read")
         parsed = note.parse(item.body)
         found = note.note_values(parsed, self._layout)
         before = _comparable(found.values)
-        after = _comparable(note.field_texts(record, include_secrets=True))
-        lines = []
-        for spec in note.BODY_FIELDS:
-            if before[spec.id] != after[spec.id]:
-                label = found.labels.get(spec.id, self._layout.label(spec.id))
-                text = note.field_texts(record, include_secrets=True)[spec.id]
-                lines.append(f"{label}:{note.encode_value(spec, text)}")
+        texts = note.field_texts(record, include_secrets=True)
+        after = _comparable(texts)
+        lines = [f"{found.labels.get(s.id, self._layout.label(s.id))}:"
+                 f"{note.encode_value(texts[s.id])}"
+                 for s in note.BODY_FIELDS if before[s.id] != after[s.id]]
         if lines:
             self._lpass.edit_fields(target, "\n".join(lines) + "\n")
         if before["notes"] != after["notes"]:
@@ -239,9 +301,23 @@ class LastPassVault:
                 target = f"{self._folder}/{record.key_name}"
         return self._verify(target, record)
 
-    def _verify(self, target: str, meant: KeyRecord) -> KeyRecord:
-        """Read the item back and compare every field with what was meant to be stored."""
-        item = self._item(self._lpass.show_one(target))
+    def _verify(self, target: str, meant: KeyRecord, *, created: bool = False) -> KeyRecord:
+        """Read the item back and compare every field with what was meant to be stored.
+
+        Unless offline (``--sync=no``), the queued upload is waited for first (``lpass sync``)
+        and the item read with ``--sync=now``; a new item that still has no id then was not
+        accepted by LastPass.
+        """
+        online = self._lpass.sync != "no"
+        if online:
+            self._lpass.upload()
+        item = _item(self._lpass.show_one(target, fresh=online))
+        if online and created and item.id in ("", "0"):
+            raise ExternalError(
+                f"LastPass has not confirmed {meant.key_name!r}: after `lpass sync` the item is "
+                "still only in lpass's local copy (no id yet)",
+                hint="check the network and the LastPass session, run `lpass sync`, then "
+                     "`seskeys sync lastpass diff`")
         parsed = note.parse(item.body)
         problems = []
         if parsed.note_type != self._layout.note_type:
