@@ -1,5 +1,5 @@
 """Compliance views: framework requirements mapped to check ids, in data files, evaluated
-against check reports as pass / fail / not assessed.
+against check reports as pass / fail / partial / not assessed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ FORMAT_VERSION = 1
 class Status(StrEnum):
     PASS = "pass"  # noqa: S105 - a status name
     FAIL = "fail"
+    PARTIAL = "partial"  # what ran passed, but some of its checks did not run
     NOT_ASSESSED = "not assessed"
 
 
@@ -97,8 +98,9 @@ def evaluate(frameworks: Iterable[Framework], reports: Sequence[CheckReport]
             failing = tuple(c for c in req.checks if findings.get(c))
             passing = tuple(c for c in req.checks if c in assessed and not findings.get(c))
             unassessed = tuple(c for c in req.checks if c not in assessed)
-            status = (Status.FAIL if failing else Status.PASS if passing
-                      else Status.NOT_ASSESSED)
+            status = (Status.FAIL if failing else
+                      Status.NOT_ASSESSED if not passing else
+                      Status.PARTIAL if unassessed else Status.PASS)
             results.append(RequirementResult(req, status, failing, passing, unassessed,
                                              sum(findings.get(c, 0) for c in req.checks)))
         out.append(FrameworkResult(fw, tuple(results)))

@@ -6,6 +6,7 @@ write goes through :func:`normalize` and :func:`check_invariants`.
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -139,6 +140,7 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = value
             continue
         spec = FIELDS[key]
+        _check_type(key, value)
         if spec.is_list:
             items = v.split_groups(value) if isinstance(value, str) else list(value or [])
             out[key] = tuple(v.iam_group(str(g).strip()) for g in items)
@@ -158,6 +160,21 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
     if out.get("ses_identity") and out.get("ses_identity_type") is None:
         out["ses_identity_type"] = v.identity_kind_of(out["ses_identity"])
     return out
+
+
+def _check_type(field_id: str, value: Any) -> None:
+    """Input from JSON may hold any type; only text (a list of texts for lists, a date for
+    dates) is a value, never something converted by accident (``['a']``, ``20261201``)."""
+    spec = FIELDS[field_id]
+    ok: tuple[type, ...] = (str, SecretStr, type(None))
+    if spec.is_date:
+        ok += (date,)
+    if isinstance(value, ok) or (spec.is_list and isinstance(value, list | tuple)
+                                 and all(isinstance(g, str) for g in value)):
+        return
+    expected = ("text or a list of texts" if spec.is_list else
+                "an ISO date as text" if spec.is_date else "text")
+    raise ValidationFailed(f"{field_id}: expected {expected}, got {type(value).__name__}")
 
 
 def _plain_text(text: str) -> str:
@@ -196,9 +213,23 @@ def check_invariants(record: KeyRecord) -> None:
             problems.append(exc.message)
     if not record.key_name.strip():
         problems.append("key_name: required")
+    problems += _own_secret_in_text(record)
     problems += _rotation_problems(record)
     if problems:
         raise ValidationFailed("; ".join(problems))
+
+
+def _own_secret_in_text(record: KeyRecord) -> list[str]:
+    """The record's own secret pasted into one of its text fields, in any spelling a paste
+    gives it (as it is, percent-encoded, JSON-escaped); the pattern test misses some."""
+    secret = record.secret()
+    if not secret:
+        return []
+    forms = {secret, urllib.parse.quote(secret, safe=""), secret.replace("/", "\\/")}
+    return [f"{f.id}: holds this record's secret access key; secrets belong only in "
+            "Password fields" for f in TEMPLATE
+            if not f.secret and any(form in str(record.field_value(f.id) or "")
+                                    for form in forms)]
 
 
 def _rotation_problems(record: KeyRecord) -> list[str]:

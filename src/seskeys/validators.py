@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import urllib.parse
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from seskeys.errors import ValidationFailed
@@ -17,13 +20,16 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 DOMAIN = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 EMAIL = re.compile(r"[^@\s]{1,64}@(?P<domain>[^@\s]+)")
-# A 40-character run of the secret alphabet bounded by characters outside it, with upper, lower
-# and digit, is what a pasted secret looks like; hex digests (no upper case) do not match.
-_SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+# A 40-character run of the secret alphabet, with upper, lower and digit, is what a pasted
+# secret looks like; hex digests (no upper case) do not match. A longer run is searched for a
+# secret glued to other text (see _glued_secret).
+_SECRET_RUN = re.compile(r"[A-Za-z0-9/+]{40,}")
 _SMTP_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{43}=(?![A-Za-z0-9/+=])|"
                         r"(?<![A-Za-z0-9/+])[AB][A-Za-z0-9/+]{43}(?![A-Za-z0-9/+=])")
 
 _MIN_DISTINCT = 20
+_MIN_DISTINCT_GLUED = 24
+_MIN_CHANGES_GLUED = 19
 
 _IDENTITY_TYPES = {
     "domain": "Domain",
@@ -83,11 +89,42 @@ def _random_looking(token: str) -> bool:
     return any(c.isdigit() for c in token) or len(set(token)) >= _MIN_DISTINCT
 
 
+def _class_changes(window: str) -> int:
+    kinds = ["u" if c.isupper() else "l" if c.islower() else "d" if c.isdigit() else "s"
+             for c in window]
+    return sum(a != b for a, b in itertools.pairwise(kinds))
+
+
+def _glued_secret(run: str) -> bool:
+    """Whether a longer run of the secret alphabet holds a secret glued to other text (a key
+    id and ``/``, a stray letter): some 40-character window of it is as random as a secret
+    and more than words and paths get (distinct characters, changes between upper, lower,
+    digit and symbol; a random secret has about 30 and 25, CamelCase paths at most 26 and 18).
+    """
+    return any(len(set(w)) >= _MIN_DISTINCT_GLUED and _class_changes(w) >= _MIN_CHANGES_GLUED
+               and _random_looking(w) for w in (run[i:i + 40] for i in range(len(run) - 39)))
+
+
+def _decoded_forms(text: str) -> Iterator[str]:
+    r"""The text, and the forms a pasted secret takes in URLs and JSON (``%2F``, ``\/``)."""
+    yield text
+    if "%" in text:
+        yield urllib.parse.unquote(text)
+    if "\\/" in text:
+        yield text.replace("\\/", "/")
+
+
 def looks_like_secret(text: str) -> bool:
     """True when free text holds what looks like a secret access key or SMTP password."""
-    if any(_random_looking(m.group(0)) for m in _SECRET_LIKE.finditer(text)):
-        return True
-    return any(smtp_password_version(m.group(0)) for m in _SMTP_LIKE.finditer(text))
+    for form in _decoded_forms(text):
+        for m in _SECRET_RUN.finditer(form):
+            run = m.group(0)
+            if (_random_looking(run) if len(run) == 40 else
+                    len(run) > 40 and _glued_secret(run)):
+                return True
+        if any(smtp_password_version(m.group(0)) for m in _SMTP_LIKE.finditer(form)):
+            return True
+    return False
 
 
 def shown(text: str, limit: int = 40) -> str:

@@ -118,3 +118,20 @@ def test_findings_never_hold_a_secret() -> None:
                         scope="ledger")
     assert len(report.findings) >= 3
     assert factories.secret("k") not in repr(report.findings)
+
+
+def test_secret_in_text_written_before_the_rule() -> None:
+    """A record stored by an older rule (model_copy bypasses today's input guard)."""
+    leaked = record("k").model_copy(update={"notes": "old: " + factories.secret("other")})
+    found = findings([leaked, record("clean")], "ledger.secret-in-text")
+    assert [f.subject for f in found] == ["k"] and found[0].evidence["fields"] == ["notes"]
+    assert factories.secret("other") not in str(found[0])
+
+
+def test_duplicate_secret_under_two_key_ids() -> None:
+    shared = factories.secret("shared")
+    a, b = record("a", secret_access_key=shared), record("b", secret_access_key=shared)
+    found = findings([a, b, record("c")], "ledger.duplicate-secret")
+    assert len(found) == 1 and found[0].evidence["records"] == ["a", "b"]
+    assert shared not in str(found[0])
+    assert findings([a, record("b")], "ledger.duplicate-secret") == []

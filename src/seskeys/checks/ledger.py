@@ -12,6 +12,8 @@ from seskeys.checks import Check, Finding, MissingInput, Severity
 from seskeys.events import LogVerification
 from seskeys.model import KeyRecord, Status
 from seskeys.redact import mask_key_id
+from seskeys.template import TEMPLATE
+from seskeys.validators import looks_like_secret
 from seskeys.vault import VaultInfo
 
 ISO = "ISO/IEC 27001:2022"
@@ -103,6 +105,33 @@ def _duplicate_key_id(ctx: LedgerContext, p: Mapping[str, Any]) -> Iterator[Find
                 evidence={"records": names}, client=live[0].client)
 
 
+def _secret_in_text(ctx: LedgerContext, p: Mapping[str, Any]) -> Iterator[Finding]:
+    """Records written before a stricter rule, or by a tool that did not apply it."""
+    for r in ctx.records:
+        fields = [f.id for f in TEMPLATE if not f.secret
+                  and looks_like_secret(str(r.field_value(f.id) or ""))]
+        if fields:
+            yield SECRET_IN_TEXT.finding(r.key_name, "a value that looks like a secret is "
+                                         f"stored in {', '.join(fields)}",
+                                         evidence={"fields": fields}, **_about(r))
+
+
+def _duplicate_secret(ctx: LedgerContext, p: Mapping[str, Any]) -> Iterator[Finding]:
+    by_secret: dict[str, list[KeyRecord]] = defaultdict(list)
+    for r in _live(ctx.records):
+        secret = r.secret()
+        if secret:
+            by_secret[secret].append(r)
+    for records in by_secret.values():
+        key_ids = sorted({r.access_key_id for r in records})
+        if len(key_ids) > 1:
+            names = sorted(r.key_name for r in records)
+            yield DUPLICATE_SECRET.finding(
+                ", ".join(names), f"{len(key_ids)} access keys are recorded with the same "
+                "secret; at most one of them is right", client=records[0].client,
+                evidence={"records": names, "key_ids": [mask_key_id(k) for k in key_ids]})
+
+
 def _insecure_kdf(ctx: LedgerContext, p: Mapping[str, Any]) -> Iterator[Finding]:
     if ctx.vault is not None and ctx.vault.insecure_kdf:
         yield INSECURE_KDF.finding(ctx.vault.location, f"the vault's key derivation is "
@@ -173,6 +202,25 @@ DUPLICATE_KEY_ID = Check(
     remediation="Revoke or merge the duplicates so one live record holds the key.",
     references={ISO: ["A.5.16"], SOC2: ["CC6.1"], NIST: ["IA-4"], CISC: ["5.1"]},
 )
+SECRET_IN_TEXT = Check(
+    id="ledger.secret-in-text", title="Secret stored in a text field",
+    severity=Severity.CRITICAL, scope="ledger", run=_secret_in_text,
+    rationale="Rule 1: text fields are shown, exported and logged in clear; a secret pasted "
+              "into one has left the password manager's protection.",
+    remediation="Rotate the key (the secret is in the event log and exports), then clear the "
+                "field with `seskeys edit NAME --set FIELD=... --ticket T`.",
+    references={ISO: ["A.5.17", "A.8.12"], SOC2: ["CC6.1"], NIST: ["IA-5"],
+                NIST63B: ["5.1.1"], CISC: ["3.11"]},
+)
+DUPLICATE_SECRET = Check(
+    id="ledger.duplicate-secret", title="One secret recorded for several access keys",
+    severity=Severity.HIGH, scope="ledger", run=_duplicate_secret,
+    rationale="Each access key has its own secret; the same secret under two key ids means a "
+              "record was filled in wrong, and leak attribution names the wrong owner.",
+    remediation="Check each key's secret against AWS (`seskeys smtp-password` or a test send) "
+                "and correct the wrong record with `seskeys rotate`.",
+    references={ISO: ["A.5.17"], SOC2: ["CC6.1"], NIST: ["IA-5"], CISC: ["5.1"]},
+)
 INSECURE_KDF = Check(
     id="vault.insecure-kdf", title="Vault created with the insecure test KDF profile",
     severity=Severity.CRITICAL, scope="ledger", run=_insecure_kdf,
@@ -193,4 +241,5 @@ EVENT_LOG = Check(
 )
 
 CHECKS: tuple[Check, ...] = (KEY_AGE, CREATION_TICKET, REVOCATION_RECORD, NO_GROUPS,
-                             ACTIVE_WITHOUT_SECRET, DUPLICATE_KEY_ID, INSECURE_KDF, EVENT_LOG)
+                             ACTIVE_WITHOUT_SECRET, DUPLICATE_KEY_ID, SECRET_IN_TEXT,
+                             DUPLICATE_SECRET, INSECURE_KDF, EVENT_LOG)

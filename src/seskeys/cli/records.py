@@ -94,7 +94,7 @@ def add(
             raise InputError("--from-json - and --secret-stdin both want stdin")
         raw.update(_read_json_input(app, from_json))
     raw.update({k: val for k, val in flags.items() if val is not None})
-    wants_secret = (raw.get("status") or "active").lower() == Status.ACTIVE.value
+    wants_secret = str(raw.get("status") or "active").lower() == Status.ACTIVE.value
     if secret_stdin:
         raw["secret_access_key"] = app.secret_from_stdin()
     elif not raw.get("secret_access_key") and wants_secret:
