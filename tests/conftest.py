@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     vault = tmp_path / "cli-vault.db"
     monkeypatch.setenv("SESKEYS_VAULT", str(vault))
     monkeypatch.setenv("SESKEYS_PASSWORD", PASSWORD)
-    monkeypatch.setenv("SESKEYS_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("SESKEYS_CONFIG", os.devnull)  # no configuration
     monkeypatch.setenv("SESKEYS_ACTOR", "tester@host")
     monkeypatch.setenv("COLUMNS", "200")
 

@@ -86,13 +86,20 @@ _ENV = {
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None,
          overrides: Mapping[str, Any] | None = None) -> Config:
     environ = os.environ if environ is None else environ
-    path = path or Path(environ.get("SESKEYS_CONFIG", "") or default_config_path())
+    named = path or (Path(environ["SESKEYS_CONFIG"]) if environ.get("SESKEYS_CONFIG") else None)
+    if named is not None and not named.exists():  # a mistyped path must not drop the settings
+        raise InputError(f"config {named}: no such file",
+                         hint="create it, or leave out --config / SESKEYS_CONFIG for the "
+                              "default location")
+    path = named or default_config_path()
     values: dict[str, Any] = {}
-    if path.is_file():
+    if path.exists():
         try:
             values.update(tomllib.loads(path.read_text("utf-8")))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"config {path}: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"config {path}: {exc.strerror}") from None
     values.update({field: environ[var] for var, field in _ENV.items() if environ.get(var)})
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:

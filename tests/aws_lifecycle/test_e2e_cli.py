@@ -55,7 +55,7 @@ class Env:
         return {**keep, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_DEFAULT_REGION": "us-east-1", "SESKEYS_VAULT": str(self.vault_path),
                 "SESKEYS_PASSWORD": PASSWORD, "SESKEYS_ACTOR": "e2e@host",
-                "SESKEYS_CONFIG": str(self.tmp / "none.toml"), "COLUMNS": "200", **extra}
+                "SESKEYS_CONFIG": os.devnull, "COLUMNS": "200", **extra}
 
     def seskeys(self, *args: str, aws: bool = True, input: str = "", **env: str) -> Run:
         argv = [sys.executable, "-m", "seskeys", *args]

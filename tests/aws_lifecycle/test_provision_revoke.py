@@ -220,3 +220,23 @@ def test_revoke_refuses_bad_reason_before_touching_aws(world: World) -> None:
         rev.revoke(world.vault, world.deps(), "acme-mailer", world.actor(), ticket="SEC-1",
                    reason="  ")
     assert set(world.live_keys("ses-acme").values()) == {"Active"}
+
+
+def test_revoke_of_a_record_revoked_only_in_the_vault_removes_the_aws_key(
+        world: World) -> None:
+    """The remedy of drift.revoked-key-active: the ledger says revoked, AWS still accepts it."""
+    world.seed()
+    lifecycle.revoke(world.vault, "acme-mailer", world.actor(), ticket="SEC-1",
+                     reason="client left")
+    assert set(world.live_keys("ses-acme").values()) == {"Active"}
+    before = lifecycle.find(world.vault, "acme-mailer")
+    report = rev.revoke(world.vault, world.deps(), "acme-mailer", world.actor(),
+                        ticket="SEC-2", reason="still active in AWS")
+    assert world.live_keys("ses-acme") == {}
+    assert report.record == before  # the recorded revocation is kept as it was
+    event = world.vault.events()[-1]
+    assert (event.action, event.ticket) == ("aws-revoke", "SEC-2")
+    assert "still in AWS" in (event.detail or "")
+    with pytest.raises(Conflict, match="no longer in AWS"):
+        rev.revoke(world.vault, world.deps(), "acme-mailer", world.actor(), ticket="SEC-3",
+                   reason="again")

@@ -373,3 +373,20 @@ def test_every_command_has_help_with_an_example(cli: CliRunner, command: tuple[s
     result = cli(*command, "--help")
     assert result.code == 0, result.stderr
     assert "Example" in result.stdout, f"`seskeys {' '.join(command)} --help` has no example"
+
+
+def test_mistyped_config_path_is_an_error_not_the_defaults(cli_vault: CliRunner,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    """A config that silently does not load drops the ticket pattern without a word."""
+    one_error(cli_vault("--config", str(tmp_path / "confg.toml"), "list"), 2, "no such file")
+    monkeypatch.setenv("SESKEYS_CONFIG", str(tmp_path / "missing.toml"))
+    one_error(cli_vault("list"), 2, "no such file")
+    monkeypatch.setenv("SESKEYS_CONFIG", str(tmp_path))
+    one_error(cli_vault("list"), 2, "config")
+
+
+def test_json_value_of_the_wrong_type_is_one_error_line(cli_vault: CliRunner) -> None:
+    data = {**factories.record_input("typed"), "status": 1}
+    one_error(cli_vault("add", "--from-json", "-", input=json.dumps(data)), 2,
+              "status: expected text, got int")

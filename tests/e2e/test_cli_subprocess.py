@@ -36,7 +36,7 @@ PAUSED_ADD = textwrap.dedent("""
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "SESKEYS_VAULT": str(tmp_path / "vault.db"),
-            "SESKEYS_PASSWORD": PASSWORD, "SESKEYS_CONFIG": str(tmp_path / "none.toml"),
+            "SESKEYS_PASSWORD": PASSWORD, "SESKEYS_CONFIG": os.devnull,
             "SESKEYS_ACTOR": "tester@host", "COLUMNS": "200"}
 
 

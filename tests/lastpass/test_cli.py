@@ -88,7 +88,11 @@ def test_import_report_and_exit_code(cli_vault: CliRunner) -> None:
 
 def test_import_dry_run_and_strict_write_nothing(cli_vault: CliRunner) -> None:
     path = str(DATA / "web-export-crlf-leading-blank.csv")
-    assert cli_vault("import", "lastpass-csv", path, "--ticket", "I", "--dry-run").code == 1
+    dry = cli_vault("import", "lastpass-csv", path, "--ticket", "I", "--dry-run", "--json")
+    assert dry.code == 1
+    outcomes = {row["outcome"] for row in json.loads(dry.stdout)["rows"]}
+    assert "would import" in outcomes and "imported" not in outcomes
+    assert "would import" in dry.stderr and "nothing written (dry run)" in dry.stderr
     assert cli_vault("import", "lastpass-csv", path, "--ticket", "I", "--strict").code == 2
     assert json.loads(cli_vault("list", "--json").stdout) == []
 

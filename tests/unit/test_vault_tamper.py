@@ -236,3 +236,16 @@ def test_flipped_byte_in_the_file_where_a_record_lives(built: Built, cli: CliRun
     result = cli("show", "bravo")
     assert result.code == 4
     assert f"record {built.b} failed authentication" in result.stderr
+
+
+@pytest.mark.parametrize("case", ["record-body-byte", "record-summary-byte",
+                                  "body-swapped-between-rows", "summary-swapped-between-rows",
+                                  "blob-from-another-vault"])
+def test_check_authenticates_every_blob(case: str, built: Built, cli: CliRunner,
+                                        tmp_path: Path) -> None:
+    """`check` is the whole-vault proof: a damaged blob, even one only `list` reads, is exit 4
+    there, never a clean bill of health."""
+    CASES[case][0](built, tmp_path)
+    result = cli("check", "-o", "json")
+    assert result.code == 4, result.stderr + result.stdout
+    assert "record" in result.stderr and result.stdout == ""

@@ -117,7 +117,8 @@ REVOKED_ACTIVE = Check(
     severity=Severity.CRITICAL, scope="drift", run=_revoked_active,
     rationale="Rule 5: a revoked key must stop working. AWS still accepts this one.",
     remediation="Deactivate and delete the key in AWS now: `seskeys aws revoke NAME --ticket "
-                "T`, then check CloudTrail for its use since the revocation date.",
+                "T --reason R` (on a revoked record it removes the key from AWS and logs it), "
+                "then check CloudTrail for its use since the revocation date.",
     references={**cis("1.12", "1.12", "1.11", "2.11", "2.11"), ISO: ["A.5.18", "A.8.5"],
                 SOC2: ["CC6.2"], NIST: ["AC-2", "IA-5"], NIST63B: ["6.2"], CISC: ["6.2"]},
 )

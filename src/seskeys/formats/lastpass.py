@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from seskeys.interop.lastpass_import import ImportReport, RowResult
+from seskeys.interop.lastpass_import import ImportReport, Outcome, RowResult
 from seskeys.interop.lastpass_note import BODY_FIELDS, lastpass_date
 from seskeys.interop.lastpass_sync import SyncItem
 from seskeys.template import TEMPLATE_NAME, LastPassType
@@ -75,15 +75,22 @@ of your own go in `config.toml` as `[lastpass_labels]`, field id = label (for ex
 """
 
 
+def _outcome(report: ImportReport, row: RowResult) -> str:
+    """What happened to the row; in a dry run, what would have."""
+    if report.dry_run and row.outcome is Outcome.IMPORTED:
+        return "would import"
+    return row.outcome.value
+
+
 def import_rows_view(report: ImportReport) -> list[dict[str, Any]]:
-    return [{"line": r.line, "name": r.name, "kind": r.kind, "outcome": r.outcome.value,
+    return [{"line": r.line, "name": r.name, "kind": r.kind, "outcome": _outcome(report, r),
              "reason": r.reason, "key_name": r.key_name, "access_key_id": r.access_key_id,
              "warnings": list(r.warnings)} for r in report.rows]
 
 
 def import_view(report: ImportReport) -> dict[str, Any]:
     return {"dry_run": report.dry_run, "strict": report.strict, "written": report.written,
-            "summary": report.summary(), "rows": import_rows_view(report)}
+            "summary": _summary(report), "rows": import_rows_view(report)}
 
 
 def _reason(row: RowResult) -> str:
@@ -96,12 +103,21 @@ def import_table(report: ImportReport) -> Table:
     for col in ("line", "name", "kind", "outcome", "key", "reason / warnings"):
         table.add_column(col, overflow="fold")
     for r in report.rows:
-        table.add_row(str(r.line), r.name, r.kind, r.outcome.value, r.access_key_id, _reason(r))
+        table.add_row(str(r.line), r.name, r.kind, _outcome(report, r), r.access_key_id,
+                      _reason(r))
     return table
 
 
+def _summary(report: ImportReport) -> dict[str, int]:
+    counts = report.summary()
+    if report.dry_run:
+        counts = {("would import" if o == Outcome.IMPORTED.value else o): n
+                  for o, n in counts.items()}
+    return counts
+
+
 def import_summary(report: ImportReport) -> str:
-    parts = ", ".join(f"{n} {o}" for o, n in report.summary().items() if n)
+    parts = ", ".join(f"{n} {o}" for o, n in _summary(report).items() if n)
     verb = ("nothing written (dry run)" if report.dry_run else
             "nothing written (--strict: fix the rows above first)" if report.strict and
             not report.written and report.bad else
