@@ -197,3 +197,18 @@ def test_respect_gitignore(cli: CliRunner, tmp_path: Path) -> None:
     (repo / "ignored.env").write_text(f"aws_secret={SECRET}\n")
     assert cli("scan", str(repo)).code == 1
     assert cli("scan", str(repo), "--respect-gitignore").code == 0
+
+
+def test_found_secrets_show_no_character_of_the_value(cli: CliRunner, tmp_path: Path) -> None:
+    """A redacted secret is its length and a short digest: two findings of one value match,
+    and not one character of it is printed."""
+    import hashlib
+
+    root = _files(tmp_path)
+    result = cli("scan", str(root), "--json")
+    [finding] = [f for f in _json(result.stdout)["findings"]
+                 if f["check_id"] == "scan.secret-access-key"]
+    digest = hashlib.sha256(SECRET.encode()).hexdigest()[:8]
+    assert finding["subject"] == f"[40 chars, sha256:{digest}]"
+    assert SECRET[:4] not in finding["subject"]
+    assert "owner unknown (no vault unlocked)" in finding["message"]

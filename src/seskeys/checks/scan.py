@@ -39,9 +39,10 @@ def _result(context: Any) -> ScanResult:
 
 def _runner(verdict: Verdict) -> Any:
     def run(context: Any, params: Mapping[str, Any]) -> Iterator[Finding]:
-        for item in _result(context).judged:
+        result = _result(context)
+        for item in result.judged:
             if item.verdict is verdict:
-                yield _finding(item)
+                yield _finding(item, attributed=result.attributed)
     return run
 
 
@@ -147,7 +148,7 @@ def _notes(result: ScanResult) -> list[str]:
 
 # -- one finding --------------------------------------------------------------------------------
 
-def _finding(item: Judged) -> Finding:
+def _finding(item: Judged, *, attributed: bool) -> Finding:
     hit, loc = item.found.hit, item.found.location
     check = CHECK_OF[item.verdict]
     evidence: dict[str, Any] = {"kind": hit.kind.value}
@@ -170,7 +171,7 @@ def _finding(item: Judged) -> Finding:
     key_id = hit.token if hit.kind is Kind.KEY_ID else (
         record.access_key_id if record else hit.near_key_id)
     return check.finding(
-        _subject(item), _message(item),
+        _subject(item), _message(item, attributed=attributed),
         severity=_severity(item), location=loc.path if loc.part else f"{loc.path}:{loc.line}",
         key_id=mask_key_id(key_id) if key_id else None,
         record=record.key_name if record else None, client=record.client if record else None,
@@ -208,7 +209,7 @@ def _owner(record: KeyRecord) -> str:
     return f"key {record.key_name!r} (client {record.client}, {state})"
 
 
-def _message(item: Judged) -> str:
+def _message(item: Judged, *, attributed: bool) -> str:
     what, record, hit = _what(item), item.record, item.found.hit
     where = " in the repository history" if item.found.location.commit else ""
     encoded = f" ({hit.encoding})" if hit.encoding else ""
@@ -222,7 +223,8 @@ def _message(item: Judged) -> str:
     if item.verdict is Verdict.LEDGER_KEY_ID and record is not None:
         return f"access key id of {_owner(record)} found{where}"
     if item.verdict in (Verdict.SECRET, Verdict.SMTP):
-        return f"{what}{encoded}{_pairing(item)}; not in the ledger"
+        return (f"{what}{encoded}{_pairing(item)}; "
+                + ("not in the ledger" if attributed else "owner unknown (no vault unlocked)"))
     if item.verdict is Verdict.EXAMPLE:
         return f"{what}: AWS documentation example or placeholder"
     return what
