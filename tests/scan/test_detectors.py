@@ -196,3 +196,12 @@ def test_known_search_finds_every_alignment(shift: int) -> None:
 def test_known_secrets_repr_hides_values() -> None:
     assert SECRET not in repr(KnownSecrets([(SECRET, "r")]))
     assert SECRET not in repr(found(f"aws {SECRET}")[0])
+
+
+@pytest.mark.parametrize("token", ["wAwSVUKwxNa5aMqYMLbnrlyb1gzGqFdZpECf0/D+",
+                                   "x9SeCrEtQ2mN7pLk4vB8zR1tY6uI3oP5aS0dF2gH"])
+def test_a_keyword_inside_the_value_is_not_its_context(token: str) -> None:
+    """Found by the throughput benchmark: random base64 that spells 'AwS' made its own AWS
+    context and was reported as a secret."""
+    assert tokens(f"random {token} value\n", Kind.SECRET) == []
+    assert tokens(f"aws_secret_access_key = {token}\n", Kind.SECRET) == [token]

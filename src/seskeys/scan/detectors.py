@@ -210,13 +210,11 @@ def _after_escape(data: bytes, start: int) -> bool:
             and (start < 2 or data[start - 2] != _BACKSLASH))
 
 
-def _window(data: bytes, start: int, end: int) -> bytes:
-    return data[max(0, start - _CONTEXT_BEFORE):end + _CONTEXT_AFTER]
-
-
 def _has_context(data: bytes, start: int, end: int, keywords: re.Pattern[bytes]) -> bool:
-    window = _window(data, start, end)
-    return keywords.search(window.lower()) is not None or _KEY_ID.search(window) is not None
+    """A keyword or key id around the value, never inside it: random base64 spells "AwS" or
+    "sEcReT" often enough to make its own context."""
+    around = data[max(0, start - _CONTEXT_BEFORE):start] + b"\n" + data[end:end + _CONTEXT_AFTER]
+    return keywords.search(around.lower()) is not None or _KEY_ID.search(around) is not None
 
 
 def _near_key_id(data: bytes, start: int, end: int) -> str | None:
