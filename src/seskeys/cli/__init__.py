@@ -13,6 +13,7 @@ import typer
 from seskeys import __version__
 from seskeys import config as cfg
 from seskeys.cli.context import AppContext
+from seskeys.cli.options import flag
 from seskeys.errors import ExitCode, SeskeysError
 
 app = typer.Typer(
@@ -46,8 +47,8 @@ def root(
         "(or set SESKEYS_PASSWORD; otherwise you are prompted).")] = None,
     config_file: Annotated[Path | None, typer.Option(
         "--config", help="Configuration file (TOML).", envvar="SESKEYS_CONFIG")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    debug: Annotated[bool, flag("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, flag("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     if isinstance(ctx.obj, AppContext):
@@ -135,11 +136,12 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
         print("seskeys: aborted", file=sys.stderr)
         return _INTERRUPTED
     except _USAGE_ERRORS as exc:
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show(file=sys.stderr)
-        else:  # pragma: no cover - every click version has show()
-            print(f"seskeys: error: {exc}", file=sys.stderr)
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else str(exc)
+        print(f"seskeys: error: {message}", file=sys.stderr)
+        command = getattr(getattr(exc, "ctx", None), "command_path", None)
+        if command:
+            print(f"seskeys: hint: `{command} --help` lists its options", file=sys.stderr)
         return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         print("seskeys: interrupted; nothing half-written was kept", file=sys.stderr)

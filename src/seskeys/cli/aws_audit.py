@@ -15,7 +15,7 @@ from seskeys.aws.audit import Progress as ProgressFn
 from seskeys.aws.offline import AuditFiles
 from seskeys.cli.awsopts import EndpointOpt, ProfileOpt, RegionOpt, aws_options
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import FAIL_ON_HELP, JSON_HELP, exit_for, fail_on, output_format
+from seskeys.cli.options import FAIL_ON_HELP, JSON_HELP, exit_for, fail_on, flag, output_format
 from seskeys.errors import ExternalError, InputError, PasswordUnavailable
 from seskeys.formats import Output
 from seskeys.formats.audit import (
@@ -103,7 +103,7 @@ def aws_audit(
     role_arn: Annotated[list[str] | None, typer.Option(
         "--role-arn", help="Audit the account of this role (repeatable); assumed with STS.")
     ] = None,
-    org: Annotated[bool, typer.Option(
+    org: Annotated[bool, flag(
         "--org", help="Audit every active account of the AWS Organization (needs "
         "--role-name).")] = False,
     role_name: Annotated[str | None, typer.Option(
@@ -120,14 +120,14 @@ def aws_audit(
     account_id: Annotated[str | None, typer.Option(
         "--account-id", help="Offline: the account the files describe (default: from the "
         "ARNs).")] = None,
-    no_vault: Annotated[bool, typer.Option(
+    no_vault: Annotated[bool, flag(
         "--no-vault", help="Do not open the vault; skip drift.")] = False,
-    strict_sending: Annotated[bool, typer.Option(
+    strict_sending: Annotated[bool, flag(
         "--strict-sending", help="Only ses:SendEmail and ses:SendRawEmail count as sending "
         "(templated and bulk sends become findings).")] = False,
     output: Annotated[str | None, typer.Option(
         "--output", "-o", help="table, json, csv, markdown or sarif.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    json_out: Annotated[bool, flag("--json", help=JSON_HELP)] = False,
     fail_on_: Annotated[str, typer.Option("--fail-on", help=FAIL_ON_HELP)] = "high",
 ) -> None:
     """Audit AWS accounts for SES key hygiene and reconcile them with the vault.

@@ -26,7 +26,7 @@ from seskeys.aws.session import DEFAULT_REGION, AwsOptions, make_session
 from seskeys.aws.session import client as aws_client
 from seskeys.cli.awsopts import EndpointOpt, ProfileOpt, RegionOpt, aws_options
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import JSON_HELP
+from seskeys.cli.options import JSON_HELP, flag
 from seskeys.errors import InputError
 from seskeys.formats.aws_lifecycle import (
     provision_report_view,
@@ -41,7 +41,7 @@ STEP_NAMES = frozenset((*rot.STEPS, *rev.STEPS, *prov.STEPS))
 
 Opt = typer.Option
 TicketOpt = Annotated[str, Opt("--ticket", "-t", help="The change ticket that approves this.")]
-JsonOpt = Annotated[bool, Opt("--json", help=JSON_HELP)]
+JsonOpt = Annotated[bool, flag("--json", help=JSON_HELP)]
 
 
 def _step_hook(environ: Mapping[str, str]) -> StepHook:
@@ -136,20 +136,20 @@ def rotate(
                                                show_default=False)] = None,
     ticket: Annotated[str | None, Opt("--ticket", "-t", help="Change ticket (required to "
                                       "start; --finish defaults to the rotation's).")] = None,
-    deactivate_old: Annotated[bool, Opt("--deactivate-old", help="In the same run, deactivate "
+    deactivate_old: Annotated[bool, flag("--deactivate-old", help="In the same run, deactivate "
                                         "the old key once the new one is switched in.")
                               ] = False,
     delete_after: Annotated[int | None, Opt("--delete-after", metavar="DAYS",
                                             help="Delete the old key this many days after the "
                                             "switch (default 7).")] = None,
-    delete_inactive_unknown: Annotated[bool, Opt(
+    delete_inactive_unknown: Annotated[bool, flag(
         "--delete-inactive-unknown", help="Free the key slot by deleting an inactive key the "
         "vault does not know.")] = False,
-    finish: Annotated[bool, Opt("--finish", help="Deactivate the old key (if unused since the "
+    finish: Annotated[bool, flag("--finish", help="Deactivate the old key (if unused since the "
                                 "switch) and delete it when due.")] = False,
-    resume: Annotated[bool, Opt("--resume", help="Complete rotations left half-way (all, or "
+    resume: Annotated[bool, flag("--resume", help="Complete rotations left half-way (all, or "
                                 "NAME's).")] = False,
-    abort: Annotated[bool, Opt("--abort", help="Undo a rotation that has not switched yet: "
+    abort: Annotated[bool, flag("--abort", help="Undo a rotation that has not switched yet: "
                                "delete its new key.")] = False,
     profile: ProfileOpt = None,
     region: RegionOpt = None,

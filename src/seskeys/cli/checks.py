@@ -8,7 +8,7 @@ import typer
 
 from seskeys.checks.service import check_ledger
 from seskeys.cli.context import app_context
-from seskeys.cli.options import FAIL_ON_HELP, JSON_HELP, exit_for, fail_on, output_format
+from seskeys.cli.options import FAIL_ON_HELP, JSON_HELP, exit_for, fail_on, flag, output_format
 from seskeys.formats import Output
 from seskeys.formats.jsonfmt import to_json
 from seskeys.formats.markdown import findings_markdown
@@ -20,7 +20,7 @@ def check(
     ctx: typer.Context,
     output: Annotated[str | None, typer.Option("--output", "-o",
                                                help="table, json or markdown.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    json_out: Annotated[bool, flag("--json", help=JSON_HELP)] = False,
     fail_on_: Annotated[str, typer.Option("--fail-on", help=FAIL_ON_HELP)] = "high",
 ) -> None:
     """Check every record against the policy (age, tickets, groups, secrets, duplicates).

@@ -14,6 +14,7 @@ import typer
 
 from seskeys import demo as demo_data
 from seskeys.cli.context import AppContext, app_context
+from seskeys.cli.options import flag
 from seskeys.vault import crypto
 from seskeys.vault.local import LocalVault
 
@@ -38,7 +39,7 @@ def demo(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Where to write the HTML report (default: a new folder under the "
         "system's temporary directory).")] = None,
-    ledger_only: Annotated[bool, typer.Option(
+    ledger_only: Annotated[bool, flag(
         "--ledger-only", help="Only the vault tour: no AWS account, scan or report.")] = False,
 ) -> None:
     """Run a guided tour: a vault with realistic records, an AWS audit of an in-process moto

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import JSON_HELP, output_format
+from seskeys.cli.options import JSON_HELP, flag, output_format
 from seskeys.errors import InputError
 from seskeys.events import Action, EventDraft
 from seskeys.events import Change as FieldChange
@@ -38,11 +38,11 @@ Opt = typer.Option
 DEFAULT_FOLDER = "SES Keys"
 NoteTypeOpt = Annotated[str | None, Opt(
     "--note-type", help="NoteType id of the template in your LastPass account "
-    "(Custom_<digits>); default: lastpass_note_type from the configuration.")]
+    "(`Custom_<digits>`); default: lastpass_note_type from the configuration.")]
 FolderOpt = Annotated[str, Opt("--folder", help="LastPass folder of the key items "
-                                "(sub-folders with \\).")]
+                                "(sub-folders with `\\`).")]
 OutputOpt = Annotated[str | None, Opt("--output", "-o", help="table or json.")]
-JsonOpt = Annotated[bool, Opt("--json", help=JSON_HELP)]
+JsonOpt = Annotated[bool, flag("--json", help=JSON_HELP)]
 
 
 def _layout(app: AppContext, note_type: str | None, *, required: bool) -> Layout:
@@ -85,14 +85,14 @@ def _confirm_secrets(app: AppContext, yes: bool) -> None:
 def export_lastpass_csv(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="CSV file to write (mode 0600), or - for stdout.")],
-    include_secrets: Annotated[bool, Opt("--include-secrets", help="Write the Password fields "
+    include_secrets: Annotated[bool, flag("--include-secrets", help="Write the Password fields "
                                          "(secret, SMTP password) in clear; logged.")] = False,
-    yes: Annotated[bool, Opt("--yes", "-y", help="Do not ask before writing secrets.")] = False,
+    yes: Annotated[bool, flag("--yes", "-y", help="Do not ask before writing secrets.")] = False,
     header: Annotated[str, Opt("--header", help="web (LastPass web import, with totp) or "
                                 "lpass (`lpass import`).")] = "web",
     note_type: NoteTypeOpt = None,
     folder: FolderOpt = DEFAULT_FOLDER,
-    force: Annotated[bool, Opt("--force", help="Overwrite FILE if it exists.")] = False,
+    force: Annotated[bool, flag("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """Export every record as a LastPass secure note of the template's custom item type.
 
@@ -150,12 +150,12 @@ def import_lastpass_csv(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="LastPass CSV export, or - for stdin.")],
     ticket: Annotated[str, Opt("--ticket", "-t", help="The ticket that approves the import.")],
-    dry_run: Annotated[bool, Opt("--dry-run", help="Report what would happen; write "
+    dry_run: Annotated[bool, flag("--dry-run", help="Report what would happen; write "
                                  "nothing.")] = False,
-    decode_html_entities: Annotated[bool, Opt(
-        "--decode-html-entities", help="Turn &amp; &lt; &gt; … back into characters (for "
+    decode_html_entities: Annotated[bool, flag(
+        "--decode-html-entities", help="Turn `&amp;` `&lt;` `&gt;` … back into characters (for "
         "exports LastPass printed as a web page).")] = False,
-    strict: Annotated[bool, Opt("--strict", help="Write nothing if any row is invalid or "
+    strict: Annotated[bool, flag("--strict", help="Write nothing if any row is invalid or "
                                 "needs review.")] = False,
     note_type: NoteTypeOpt = None,
     output: OutputOpt = None,
@@ -196,7 +196,7 @@ LpassSyncOpt = Annotated[str, Opt("--lpass-sync", envvar="SESKEYS_LPASS_SYNC",
 TimeoutOpt = Annotated[float, Opt("--timeout", help="Seconds allowed for each lpass call.")]
 SyncTicketOpt = Annotated[str, Opt("--ticket", "-t", help="The ticket that approves the "
                                    "sync.")]
-DryRunOpt = Annotated[bool, Opt("--dry-run", help="Show what would change; write nothing.")]
+DryRunOpt = Annotated[bool, flag("--dry-run", help="Show what would change; write nothing.")]
 
 
 @dataclass(frozen=True)

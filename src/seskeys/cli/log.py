@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from seskeys.cli.context import app_context
-from seskeys.cli.options import JSON_HELP, output_format
+from seskeys.cli.options import JSON_HELP, flag, output_format
 from seskeys.errors import IntegrityError
 from seskeys.formats import Output
 from seskeys.formats.csvfmt import to_csv
@@ -21,11 +21,11 @@ _CSV_COLUMNS = ["seq", "at", "actor", "action", "ticket", "key_name", "record_id
 
 def log(
     ctx: typer.Context,
-    verify: Annotated[bool, typer.Option("--verify", help="Verify the HMAC chain; exit 4 on a "
+    verify: Annotated[bool, flag("--verify", help="Verify the HMAC chain; exit 4 on a "
                                          "break, naming the first bad event.")] = False,
     output: Annotated[str | None, typer.Option("--output", "-o",
                                                help="table, json, jsonl or csv.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    json_out: Annotated[bool, flag("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Export the event log for the ticketing system, or verify it.
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 
 from seskeys.checks import CheckReport, Severity
 from seskeys.errors import InputError
 from seskeys.formats import Output
+
+
+def flag(*names: str, **kwargs: Any) -> Any:
+    """``typer.Option`` for an on/off switch: no value placeholder (``<bool>``) in --help."""
+    return typer.Option(*names, metavar="", **kwargs)
 
 
 def output_format(output: str | None, json_flag: bool, allowed: Sequence[Output],
@@ -38,6 +44,6 @@ def exit_for(report: CheckReport, threshold: Severity | None) -> None:
 
 
 OUTPUT_HELP = "Output format: {}."
-JSON_HELP = "Shortcut for --output json."
+JSON_HELP = "Print the result as JSON (where -o is offered, the same as -o json)."
 FAIL_ON_HELP = ("Exit 1 when a finding is at or above this severity "
                 "(info, low, medium, high, critical, or none).")

@@ -12,7 +12,7 @@ import typer
 from seskeys import clipboard, lifecycle
 from seskeys import validators as v
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import JSON_HELP, output_format
+from seskeys.cli.options import JSON_HELP, flag, output_format
 from seskeys.errors import InputError
 from seskeys.events import Action
 from seskeys.formats import Output
@@ -27,7 +27,7 @@ from seskeys.template import FIELDS, SECRET_FIELDS
 Opt = typer.Option
 TicketOpt = Annotated[str, Opt("--ticket", "-t", help="The change ticket that approves this.")]
 OutputOpt = Annotated[str | None, Opt("--output", "-o", help="table, json or csv.")]
-JsonOpt = Annotated[bool, Opt("--json", help=JSON_HELP)]
+JsonOpt = Annotated[bool, flag("--json", help=JSON_HELP)]
 
 
 def _read_json_input(app: AppContext, source: str) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def add(
     notes: Annotated[str | None, Opt(help="Notes.")] = None,
     from_json: Annotated[str | None, Opt("--from-json", help="Read fields from a JSON object "
                                          "(file, or - for stdin).")] = None,
-    secret_stdin: Annotated[bool, Opt("--secret-stdin", help="Read the secret access key "
+    secret_stdin: Annotated[bool, flag("--secret-stdin", help="Read the secret access key "
                                       "from the first line of stdin.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -145,7 +145,7 @@ def list_(
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Key name or access key id.")],
-    reveal: Annotated[bool, Opt("--reveal", help="Show Password fields in clear (logged).")
+    reveal: Annotated[bool, flag("--reveal", help="Show Password fields in clear (logged).")
                       ] = False,
     output: Annotated[str | None, Opt("--output", "-o", help="table or json.")] = None,
     json_out: JsonOpt = False,
@@ -204,7 +204,7 @@ def edit(
     name: Annotated[str, typer.Argument(help="Key name or access key id.")],
     ticket: TicketOpt,
     set_: Annotated[list[str] | None, Opt("--set", help="field=value (repeatable).")] = None,
-    secret_stdin: Annotated[bool, Opt("--secret-stdin", help="Replace the secret with the "
+    secret_stdin: Annotated[bool, flag("--secret-stdin", help="Replace the secret with the "
                                       "first line of stdin.")] = False,
 ) -> None:
     """Change fields of a record, with a ticket.
@@ -286,7 +286,7 @@ def rotate(
     access_key_id: Annotated[str, Opt("--access-key-id", help="The new key's id.")],
     new_name: Annotated[str | None, Opt("--new-name", help="Key name of the new record "
                                         "(default: the old one's).")] = None,
-    secret_stdin: Annotated[bool, Opt("--secret-stdin", help="Read the new secret from "
+    secret_stdin: Annotated[bool, flag("--secret-stdin", help="Read the new secret from "
                                       "stdin.")] = False,
 ) -> None:
     """Record a replacement key you created, and revoke the old record with reason "rotated".

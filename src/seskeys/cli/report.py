@@ -11,6 +11,7 @@ import typer
 from seskeys import report as report_service
 from seskeys.cli.awsopts import EndpointOpt, ProfileOpt, RegionOpt, aws_options
 from seskeys.cli.context import AppContext, app_context
+from seskeys.cli.options import flag
 from seskeys.errors import InputError
 from seskeys.vault import Vault
 
@@ -79,7 +80,7 @@ def report(
                       ] = "html",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file "
                                              "(mode 0600; default: stdout).")] = None,
-    aws: Annotated[bool, typer.Option("--aws", help="Audit the live AWS account (standard "
+    aws: Annotated[bool, flag("--aws", help="Audit the live AWS account (standard "
                                       "credential chain, --profile, --region, "
                                       "--endpoint-url).")] = False,
     profile: ProfileOpt = None,

@@ -12,7 +12,7 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
 from seskeys.checks.scan import check_id_of, scan_report
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import FAIL_ON_HELP, JSON_HELP, exit_for, fail_on, output_format
+from seskeys.cli.options import FAIL_ON_HELP, JSON_HELP, exit_for, fail_on, flag, output_format
 from seskeys.formats import Output
 from seskeys.formats.jsonfmt import to_json
 from seskeys.formats.markdown import findings_markdown
@@ -31,22 +31,22 @@ def scan_command(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files and folders to scan.",
                                                 metavar="PATH")],
-    git: Annotated[bool, Opt("--git", help="Also scan every blob in the history of the git "
+    git: Annotated[bool, flag("--git", help="Also scan every blob in the history of the git "
                                            "repositories the paths are in.")] = False,
     output: Annotated[str | None, Opt("--output", "-o",
                                       help="table, json, sarif or markdown.")] = None,
-    json_out: Annotated[bool, Opt("--json", help=JSON_HELP)] = False,
+    json_out: Annotated[bool, flag("--json", help=JSON_HELP)] = False,
     fail_on_: Annotated[str, Opt("--fail-on", help=FAIL_ON_HELP)] = "low",
     baseline: Annotated[Path | None, Opt("--baseline", help="Accept the values listed in "
                                          "this baseline file (salted hashes).")] = None,
     write_baseline: Annotated[Path | None, Opt(
         "--write-baseline", help="Add every value found (except live ledger keys) to this "
         "baseline file, creating it if needed.")] = None,
-    include_examples: Annotated[bool, Opt("--include-examples", help="Report AWS "
+    include_examples: Annotated[bool, flag("--include-examples", help="Report AWS "
                                           "documentation example keys too.")] = False,
-    include_identifiers: Annotated[bool, Opt("--include-identifiers", help="Report AWS "
+    include_identifiers: Annotated[bool, flag("--include-identifiers", help="Report AWS "
                                              "unique ids (AIDA, AROA, ...) too.")] = False,
-    respect_gitignore: Annotated[bool, Opt("--respect-gitignore", help="Skip files that "
+    respect_gitignore: Annotated[bool, flag("--respect-gitignore", help="Skip files that "
                                            "git ignores.")] = False,
     exclude: Annotated[list[str] | None, Opt("--exclude", help="Skip paths matching this "
                                              "glob (repeatable).")] = None,
@@ -54,7 +54,7 @@ def scan_command(
                                       help="Skip files larger than this many MB.")] = 50,
     jobs: Annotated[int, Opt("--jobs", "-j", min=0,
                              help="Worker processes (0: one per core).")] = 0,
-    ledger: Annotated[bool | None, Opt(
+    ledger: Annotated[bool | None, flag(
         "--ledger/--no-ledger", help="Match findings to the vault's records. Default: when a "
         "vault exists and a master password is at hand (--password-file, SESKEYS_PASSWORD, "
         "or a terminal).")] = None,

@@ -8,7 +8,7 @@ import typer
 
 from seskeys import smtp_vault
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import JSON_HELP
+from seskeys.cli.options import JSON_HELP, flag
 from seskeys.errors import InputError
 from seskeys.formats.aws_lifecycle import (
     smtp_credentials_view,
@@ -79,14 +79,14 @@ def smtp_password(
     region: Annotated[str | None, typer.Option(
         "--region", help="SES region of the SMTP endpoint (default for NAME: its ses_region).",
         show_default=False)] = None,
-    legacy: Annotated[bool, typer.Option(
+    legacy: Annotated[bool, flag(
         "--legacy", help="Derive the old region-independent v2 password (warns).")] = False,
-    identify: Annotated[bool, typer.Option(
+    identify: Annotated[bool, flag(
         "--identify", help="Read an SMTP password from stdin and say whether it is v2 or v4 "
         "and, with the vault, whose key and which region it belongs to.")] = False,
-    no_vault: Annotated[bool, typer.Option(
+    no_vault: Annotated[bool, flag(
         "--no-vault", help="With --identify: do not open the vault.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    json_out: Annotated[bool, flag("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Derive the SES SMTP password of a secret access key; the user name is the key id.
 

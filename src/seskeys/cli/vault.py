@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from seskeys.cli.context import app_context
+from seskeys.cli.options import flag
 from seskeys.formats.jsonfmt import to_json
 from seskeys.vault import crypto
 from seskeys.vault.local import LocalVault
@@ -77,7 +78,7 @@ def passwd(
 
 def info(
     ctx: typer.Context,
-    json_out: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
+    json_out: Annotated[bool, flag("--json", help="Output JSON.")] = False,
 ) -> None:
     """Describe the vault: location, key derivation, record and event counts.
 
