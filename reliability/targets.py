@@ -74,11 +74,12 @@ def _offline_audit(workdir: Path, argument: str) -> Target:
     """The whole offline audit (parse, permissions analysis, every check) over one file."""
     path = workdir / f"{argument}.input"
     clock = lambda: datetime(2026, 12, 3, tzinfo=UTC)  # noqa: E731
+    universe = policy.ses_action_universe()  # botocore's models, loaded once, not per input
 
     def target(data: bytes) -> None:
         path.write_bytes(data)
         files = AuditFiles(**{argument: path})
-        audit(AuditOptions(files=files), None, Config(), clock)
+        audit(AuditOptions(files=files), None, Config(), clock, universe=universe)
 
     return target
 

@@ -245,11 +245,13 @@ def _offline(run: _Run) -> list[AccountAudit]:
 def audit(options: AuditOptions, vault: Vault | None, config: Config,
           clock: Callable[[], datetime], *, progress: Progress | None = None,
           sleep: Callable[[float], None] = time.sleep,
-          no_vault_reason: str = "no vault was opened (drift not judged)") -> AuditResult:
+          no_vault_reason: str = "no vault was opened (drift not judged)",
+          universe: frozenset[str] | None = None) -> AuditResult:
     """Audit the accounts (live) or the exported files (offline) named by ``options``.
 
     ``vault`` None skips the drift checks, which are then reported as skipped with
-    ``no_vault_reason``. Raises :class:`~seskeys.errors.InputError` for unreadable files and
+    ``no_vault_reason``. ``universe`` is the SES action set (loaded from botocore's models
+    when not given; callers that audit many times load it once). Raises :class:`~seskeys.errors.InputError` for unreadable files and
     :class:`~seskeys.errors.ExternalError` when no AWS session can be made; an account that
     fails is returned in the result with its error.
     """
@@ -257,7 +259,8 @@ def audit(options: AuditOptions, vault: Vault | None, config: Config,
         raise ValueError("audit needs exactly one of live options and files")
     now = clock()
     records = vault.records() if vault is not None else None
-    run = _Run(options=options, config=config, now=now, universe=ses_action_universe(),
+    run = _Run(options=options, config=config, now=now,
+               universe=universe if universe is not None else ses_action_universe(),
                records=records, no_vault_reason=no_vault_reason, single=True,
                progress=progress or (lambda label, step: None), sleep=sleep)
     accounts = _offline(run) if options.files else _live(run)
