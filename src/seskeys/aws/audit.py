@@ -251,7 +251,8 @@ def audit(options: AuditOptions, vault: Vault | None, config: Config,
 
     ``vault`` None skips the drift checks, which are then reported as skipped with
     ``no_vault_reason``. ``universe`` is the SES action set (loaded from botocore's models
-    when not given; callers that audit many times load it once). Raises :class:`~seskeys.errors.InputError` for unreadable files and
+    when not given; callers that audit many times load it once). Raises
+    :class:`~seskeys.errors.InputError` for unreadable files and
     :class:`~seskeys.errors.ExternalError` when no AWS session can be made; an account that
     fails is returned in the result with its error.
     """
