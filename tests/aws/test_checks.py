@@ -207,3 +207,22 @@ def test_pitfall_14_missing_column_fails_loudly_naming_it() -> None:
                                                  1)
     with pytest.raises(credreport.ReportFormatError, match="password_last_used"):
         credreport.parse_csv(text)
+
+
+def test_identity_scoped_sending_needs_no_from_address_condition() -> None:
+    """Our own provisioning for a domain identity must pass our own audit (a new user found
+    `aws provision` followed by `aws audit` flagged the key it had just made)."""
+    from seskeys.aws import policy
+    from seskeys.aws import provision as prov
+
+    def statements(document: dict) -> tuple[policy.Statement, ...]:  # type: ignore[type-arg]
+        return policy.parse_policy(document, "test").statements
+
+    domain = statements(prov.sending_policy("eu-west-1", "123456789012", "acme.example"))
+    assert all(c._one_identity(s) for s in domain)
+    wildcard = statements({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "ses:SendRawEmail",
+        "Resource": "arn:aws:ses:eu-west-1:123456789012:identity/*"}]})
+    everything = statements({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": "*"}]})
+    assert not any(c._one_identity(s) for s in (*wildcard, *everything))

@@ -76,7 +76,7 @@ def test_provision_creates_group_user_key_and_a_complete_record(verified: World)
     assert "24-hour quota 200 messages" in (record.ses_limits or "")
     assert json.loads(record.iam_permissions or "") == doc["PolicyDocument"]
     assert set(world.live_keys(user["UserName"])) == {record.access_key_id}
-    assert any("verified the key" in line for line in report.created)
+    assert any("the key works" in line for line in report.verified)
 
 
 def test_provision_again_reuses_everything(verified: World) -> None:

@@ -58,6 +58,7 @@ class ProvisionReport:
     record: KeyRecord | None = None
     created: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
+    verified: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -179,8 +180,9 @@ def ses_limits(deps: AwsDeps, region: str, today: str) -> tuple[str, list[str]]:
         account = deps.client("sesv2", region).get_account()
         access = "production" if account.get("ProductionAccessEnabled") else "sandbox"
     except (ClientError, BotoCoreError, NotImplementedError) as exc:
-        warnings.append(f"could not tell sandbox from production in {region}: "
-                        f"{type(exc).__name__}")
+        why = (error_code(exc) if isinstance(exc, ClientError) else None) or type(exc).__name__
+        warnings.append(f"could not tell sandbox from production in {region}: sesv2 "
+                        f"GetAccount failed ({why})")
     text = (f"{access}; 24-hour quota {quota['Max24HourSend']:,.0f} messages; max send rate "
             f"{quota['MaxSendRate']:g}/s (read {today} in {region})")
     return text, warnings
@@ -281,8 +283,8 @@ def provision(vault: Vault, deps: AwsDeps, request: ProvisionRequest, actor: Act
     try:
         attempts = keys.verify(deps, raw.access_key_id, raw.secret() or "",
                                keys.user_arn(iam, user))
-        report.created.append(f"verified the key with sts:GetCallerIdentity ({attempts} "
-                              "attempt(s))")
+        report.verified.append(f"the key works: sts:GetCallerIdentity answered as the user "
+                               f"({attempts} attempt(s))")
     except ExternalError as exc:
         report.warnings.append(f"the key is stored but not yet accepted by AWS: {exc.message}")
     return report

@@ -206,9 +206,19 @@ def _send_notes(access: UserAccess, allowed: tuple[str, ...]) -> dict[str, Any]:
     notes: dict[str, Any] = {}
     if any(s.all_resources() for s in statements):
         notes["resource"] = "sending is allowed from every identity (Resource \"*\")"
-    if statements and not any("ses:fromaddress" in s.condition_keys() for s in statements):
+    if (any(not _one_identity(s) for s in statements)
+            and not any("ses:fromaddress" in s.condition_keys() for s in statements)):
         notes["from_address"] = "no ses:FromAddress condition limits the sender address"
     return notes
+
+
+def _one_identity(statement: Statement) -> bool:
+    """Whether a statement names verified identities one by one (no wildcard in the name),
+    which already bounds the sender: a domain's addresses, or one address."""
+    resources = statement.resources or ()
+    return (statement.not_resources is None and bool(resources)
+            and all(":identity/" in r and "*" not in r.split(":identity/", 1)[1]
+                    for r in resources))
 
 
 def _ses_least_privilege(ctx: AwsContext, p: Mapping[str, Any]) -> Iterator[Finding]:
@@ -367,7 +377,8 @@ SES_LEAST_PRIVILEGE = Check(
     severity=Severity.HIGH, scope="aws", run=_ses_least_privilege,
     parameters={"allow_bulk_sends": True},
     rationale="Rule 4: a sending key may send mail and nothing else. Sending from any "
-              "identity, or without a ses:FromAddress condition, is noted at low severity.",
+              "identity, or from wildcard identities without a ses:FromAddress condition, is "
+              "noted at low severity.",
     remediation="Grant the user's group only ses:SendEmail and ses:SendRawEmail (plus the "
                 "templated sends if used), on the identity ARNs it sends from, with a "
                 "ses:FromAddress condition.",

@@ -124,6 +124,7 @@ def provision(
         app.emit(to_json(provision_report_view(report)))
     _summary(app, report.created, "created ")
     _summary(app, report.reused, "reused ")
+    _summary(app, report.verified, "verified: ")
     _summary(app, report.warnings, "warning: ")
     if report.record:
         app.say(f"{report.record.key_name}: {mask_key_id(report.record.access_key_id)} for "

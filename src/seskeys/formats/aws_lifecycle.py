@@ -78,7 +78,7 @@ def rotation_report_view(report: RotationReport) -> dict[str, Any]:
 def provision_report_view(report: ProvisionReport) -> dict[str, Any]:
     return {"record": record_view(report.record) if report.record else None,
             "created": list(report.created), "reused": list(report.reused),
-            "warnings": list(report.warnings)}
+            "verified": list(report.verified), "warnings": list(report.warnings)}
 
 
 def revoke_report_view(report: RevokeReport) -> dict[str, Any]:
