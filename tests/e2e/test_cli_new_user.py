@@ -62,6 +62,18 @@ def test_init_creates_a_private_vault_and_refuses_to_overwrite(cli: CliRunner,
     one_error(cli("init", "--kdf-profile", "insecure-test"), 2, "already exists")
 
 
+def test_short_master_password_is_warned_about(cli: CliRunner, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "has 27 characters" not in cli("init", "--kdf-profile", "insecure-test").stderr
+    monkeypatch.setenv("SESKEYS_VAULT", str(tmp_path / "weak.db"))
+    monkeypatch.setenv("SESKEYS_PASSWORD", "a")
+    weak = cli("init", "--kdf-profile", "insecure-test")
+    assert weak.code == 0 and "warning: the master password has 1 characters" in weak.stderr
+    monkeypatch.setenv("SESKEYS_NEW_PASSWORD", "short")
+    changed = cli("passwd", "--kdf-profile", "insecure-test")
+    assert changed.code == 0 and "has 5 characters" in changed.stderr
+
+
 def test_wrong_password_from_a_file(cli_vault: CliRunner, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SESKEYS_PASSWORD")

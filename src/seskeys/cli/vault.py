@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from seskeys.cli.context import app_context
+from seskeys.cli.context import AppContext, app_context
 from seskeys.cli.options import flag
 from seskeys.formats.jsonfmt import to_json
 from seskeys.vault import crypto
@@ -48,8 +48,21 @@ def init(
     vault = LocalVault.create(path, password, params, actor=app.config.who(), clock=app.clock)
     vault.close()
     app.say(f"created vault {path} ({params.describe()})")
+    _warn_if_short(app, password)
     if kdf_profile is KdfProfile.INSECURE_TEST:
         app.say("warning: the insecure-test KDF profile must never hold real keys")
+
+
+MIN_GOOD_PASSWORD = 12
+
+
+def _warn_if_short(app: AppContext, password: str) -> None:
+    """A stolen vault file is as strong as its master password: Argon2id slows guessing,
+    it does not make a short password long."""
+    if len(password) < MIN_GOOD_PASSWORD:
+        app.say(f"warning: the master password has {len(password)} characters; a stolen vault "
+                f"file is only as safe as it: use {MIN_GOOD_PASSWORD} or more (`seskeys "
+                "passwd`)")
 
 
 def passwd(
@@ -74,6 +87,7 @@ def passwd(
         params = _params(kdf_profile)
         vault.change_password(new, params, actor=app.config.who())
     app.say(f"master password changed ({params.describe()})")
+    _warn_if_short(app, new)
 
 
 def info(
