@@ -30,6 +30,14 @@ _TICKET_FIELDS = ("creation_ticket", "revocation_ticket")
 # Fields a user may not set through `edit`: derived, storage-owned or changed by another verb.
 _NOT_EDITABLE = {"smtp_password", "status", "id", "version", "fingerprints",
                  "secret_access_key", "access_key_id"}
+_EDIT_HINTS = {
+    "access_key_id": "A new access key is a new record: `seskeys rotate NAME --ticket T` "
+                     "records it and revokes this one.",
+    "secret_access_key": "A secret comes from `seskeys edit NAME --secret-stdin`.",
+    "smtp_password": "The SMTP password is derived from the secret for the SES region.",
+    "status": "Status changes through `seskeys revoke` and `seskeys rotate`.",
+    "*": "Ids, versions and fingerprints are kept by seskeys.",
+}
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,9 @@ def edit(vault: Vault, name: str, changes: Mapping[str, Any], actor: Actor, *,
     refused = sorted(set(changes) & _NOT_EDITABLE)
     if refused:
         raise InputError(f"cannot edit {', '.join(refused)} with --set",
-                         hint="secrets come from --secret-stdin; status changes via revoke/rotate")
+                         hint=" ".join(_EDIT_HINTS.get(f, _EDIT_HINTS["*"]) for f in
+                                       dict.fromkeys(f if f in _EDIT_HINTS else "*"
+                                                     for f in refused)))
     if record.revoked and set(changes) - {"revocation_ticket", "revocation_reason", "revoked_on",
                                           "notes", "creation_ticket"}:
         raise InputError(f"{record.key_name!r} is revoked; only its revocation fields, creation "

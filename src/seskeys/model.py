@@ -252,6 +252,9 @@ def _validated(values: Mapping[str, Any]) -> KeyRecord:
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "record"
+        field = str(first["loc"][0]) if first["loc"] else ""
+        if first["type"] == "missing" or (field in values and values[field] is None):
+            raise ValidationFailed(f"{where}: required, it cannot be empty") from None
         raise ValidationFailed(f"{where}: {first['msg']}") from None
 
 

@@ -56,6 +56,9 @@ def access_key_id(value: str) -> str:
             "access_key_id: ASIA… is a temporary (STS) key id; it expires within hours and "
             "cannot be used as SES SMTP credentials",
             hint="record the long-term key (AKIA…) of the IAM user instead")
+    if value != value.upper() and ACCESS_KEY_ID.fullmatch(value.upper()):
+        raise ValidationFailed("access_key_id: access key ids are upper case (AKIA…); this one "
+                               "has lower-case letters")
     if not ACCESS_KEY_ID.fullmatch(value):
         raise ValidationFailed(
             "access_key_id: expected AKIA followed by 16 characters of A-Z and 2-7 "
@@ -211,7 +214,8 @@ def ticket(value: str, pattern: str, *, field_id: str = "ticket") -> str:
     no_secret_in(field_id, value)
     if not re.fullmatch(pattern, value):
         raise ValidationFailed(f"{field_id}: {shown(value)} does not match the ticket pattern "
-                               f"{pattern!r}", hint="set ticket_pattern in the configuration")
+                               f"{pattern}", hint="use a ticket of your ticketing system "
+                               "(the pattern is ticket_pattern in the configuration)")
     return value
 
 

@@ -427,3 +427,17 @@ def test_usage_error_is_one_line_with_a_hint(cli_vault: CliRunner) -> None:
     assert result.stderr.splitlines() == ["seskeys: error: Missing option '--ticket' / '-t'.",
                                           "seskeys: hint: `seskeys revoke --help` lists its "
                                           "options"]
+
+
+def test_messages_say_what_is_wrong(cli_vault: CliRunner, tmp_path: Path) -> None:
+    """Each message a new user met that named the wrong problem, or pydantic's words."""
+    one_error(add(cli_vault, access_key_id=factories.key_id("x").lower()), 2, "upper case")
+    assert add(cli_vault).code == 0
+    name = json.loads(cli_vault("list", "--json").stdout)[0]["key_name"]
+    edit = cli_vault("edit", name, "--set", "client=", "--ticket", "T-1")
+    one_error(edit, 2, "client: required")
+    moved = cli_vault("edit", name, "--set", f"access_key_id={factories.key_id('y')}",
+                      "--ticket", "T-1")
+    one_error(moved, 2, "access_key_id")
+    assert "seskeys rotate" in moved.stderr
+    one_error(cli_vault("--vault", str(tmp_path), "list"), 2, "is a folder")

@@ -177,6 +177,9 @@ class LocalVault:
     def open(cls, path: Path, password: str, *, clock: Clock = utc_now,
              busy_timeout: float = 5.0) -> LocalVault:
         path = Path(path)
+        if path.is_dir():
+            raise InputError(f"{path} is a folder, not a vault file",
+                             hint=f"name the file, for example --vault {path / 'vault.db'}")
         if not path.is_file():
             raise NotFound(f"no vault at {path}", hint="create one with `seskeys init`")
         with _db_errors(path):
