@@ -133,3 +133,18 @@ def test_url_encoded_and_string_documents_give_the_same_audit(export) -> None:  
     original = gaad.parse_pages([export])
     assert {a: p.document for a, p in inv.policies.items()} == \
         {a: p.document for a, p in original.policies.items()}
+
+
+@pytest.mark.parametrize("page, words", [
+    ({"UserDetailList": [{"UserName": "u", "Arn": "a", "GroupList": 5}]},
+     "UserDetailList holds a value of the wrong type"),
+    ({"UserDetailList": [{"Arn": "a"}]}, "an entry of UserDetailList lacks 'UserName'"),
+    ({"GroupDetailList": [{"Arn": "g"}]}, "an entry of GroupDetailList lacks .GroupName."),
+])
+def test_malformed_export_names_the_list_and_the_problem(page: dict, words: str) -> None:  # type: ignore[type-arg]
+    """A new user got "an entry lacks or mistypes 'int' object is not iterable"."""
+    from seskeys.aws import gaad
+    from seskeys.errors import InputError
+
+    with pytest.raises(InputError, match=words):
+        gaad.parse_pages([page])

@@ -101,19 +101,26 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> Inventory:
         if not isinstance(page, Mapping) or not any(k in page for k in PAGE_KEYS):
             raise InputError(f"authorization details page {n} is not the output of "
                              "get-account-authorization-details")
+        where = "UserDetailList"
         try:
             for u in page.get("UserDetailList") or []:
                 user = _user(u, problems)
                 users[user.name] = user
+            where = "GroupDetailList"
             for g in page.get("GroupDetailList") or []:
                 group = _group(g, problems)
                 groups[group.name] = group
+            where = "Policies"
             for p in page.get("Policies") or []:
                 policy = managed_policy(p, problems)
                 policies[policy.arn] = policy
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise InputError(f"authorization details page {n}: an entry lacks or mistypes "
+        except KeyError as exc:
+            raise InputError(f"authorization details page {n}: an entry of {where} lacks "
                              f"{exc}") from None
+        except (TypeError, AttributeError):
+            raise InputError(f"authorization details page {n}: {where} holds a value of the "
+                             "wrong type (not what `aws iam get-account-authorization-details` "
+                             "writes)") from None
     return Inventory(users, groups, policies, tuple(problems))
 
 
