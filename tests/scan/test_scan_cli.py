@@ -167,6 +167,9 @@ def test_git_history(cli: CliRunner, tmp_path: Path) -> None:
     [finding] = _json(result.stdout)["findings"]
     assert finding["location"] == "app.cfg:3" and finding["evidence"]["commit"] == head
     assert SECRET not in result.stdout + result.stderr
+    for output in ("table", "markdown"):  # people see the commit beside the path
+        shown = cli("scan", str(repo), "--git", "-o", output).stdout
+        assert f"app.cfg:3 @ {head[:12]}" in shown.replace("\n", "")
 
 
 def test_process_pool_gives_the_same_findings(tmp_path: Path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from seskeys.checks import CheckReport
+from seskeys.formats.views import place
 
 
 def _cell(text: object) -> str:
@@ -20,7 +21,7 @@ def findings_markdown(report: CheckReport, heading: str = "Findings") -> str:
                   + "---|---|"]
         for f in report.findings:
             subject = f"{f.account}: {f.subject}" if f.account else f.subject
-            where = f"{_cell(f.location)} | " if located else ""
+            where = f"{_cell(place(f))} | " if located else ""
             lines.append(f"| {f.severity.value} | `{f.check_id}` | {_cell(subject)} | {where}"
                          f"{_cell(f.message)} | {_cell(f.remediation)} |")
     for s in report.skipped:

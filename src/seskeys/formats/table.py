@@ -10,7 +10,7 @@ from rich.text import Text
 
 from seskeys.checks import CheckReport, Severity
 from seskeys.events import Event, LogVerification
-from seskeys.formats.views import change_text
+from seskeys.formats.views import change_text, place
 from seskeys.template import FIELDS
 
 _SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red",
@@ -71,7 +71,7 @@ def findings_table(report: CheckReport) -> Table:
         if f.account:
             subject = f"{f.account}: {subject}"
         table.add_row(Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]), f.check_id,
-                      subject, *((f.location or "",) if located else ()), f.message,
+                      subject, *((place(f),) if located else ()), f.message,
                       f.remediation)
     for s in report.skipped:
         table.add_row(Text(s.outcome.value, style="magenta"), s.check_id, "",

@@ -96,3 +96,10 @@ def report_view(report: CheckReport) -> dict[str, Any]:
 
 def records_views(records: Iterable[KeyRecord], *, reveal: bool = False) -> list[dict[str, Any]]:
     return [record_view(r, reveal=reveal) for r in records]
+
+
+def place(finding: Finding) -> str:
+    """Where a finding is, for people: ``path:line``, and the commit for git history."""
+    commit = finding.evidence.get("commit")
+    where = finding.location or ""
+    return f"{where} @ {str(commit)[:12]}" if commit and where else where
