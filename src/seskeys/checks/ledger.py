@@ -217,8 +217,9 @@ DUPLICATE_SECRET = Check(
     severity=Severity.HIGH, scope="ledger", run=_duplicate_secret,
     rationale="Each access key has its own secret; the same secret under two key ids means a "
               "record was filled in wrong, and leak attribution names the wrong owner.",
-    remediation="Check each key's secret against AWS (`seskeys smtp-password` or a test send) "
-                "and correct the wrong record with `seskeys rotate`.",
+    remediation="Find which key the secret belongs to (a test send with each key id), then "
+                "give the other record its own secret with `seskeys edit NAME --secret-stdin "
+                "--ticket T`, or rotate that key if its secret is lost.",
     references={ISO: ["A.5.17"], SOC2: ["CC6.1"], NIST: ["IA-5"], CISC: ["5.1"]},
 )
 INSECURE_KDF = Check(
