@@ -76,6 +76,11 @@ def _summary_list() -> TypeAdapter[list[RecordSummary]]:
     return TypeAdapter(list[RecordSummary])
 
 
+@functools.cache
+def _summary() -> TypeAdapter[RecordSummary]:
+    return TypeAdapter(RecordSummary)
+
+
 class _Keys:
     def __init__(self, data_key: bytes) -> None:
         self.records = c.Sealer(c.subkey(data_key, "records"))
@@ -313,7 +318,7 @@ class LocalVault:
         except ValidationError:
             for row, plain in zip(rows, plains, strict=True):  # name the unreadable one
                 try:
-                    RecordSummary.model_validate_json(plain)
+                    _summary().validate_json(plain)
                 except ValidationError:
                     raise IntegrityError(f"record {row[0]} is unreadable") from None
             raise IntegrityError("the records are unreadable") from None
@@ -494,7 +499,7 @@ class LocalVault:
             self._check_unique_name(conn, record)
         new = record.model_copy(update={"version": record.version + 1})
         version = new.version
-        summary = RecordSummary.of(new).model_dump_json().encode()
+        summary = _summary().dump_json(RecordSummary.of(new))
         body = json.dumps(new.to_storage(), ensure_ascii=False).encode("utf-8")
         tags = (self._name_tag(new.key_name), self._akid_tag(new.access_key_id))
         values = (
