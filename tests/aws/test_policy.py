@@ -189,3 +189,43 @@ def test_decode_document_refuses_non_objects(value: object) -> None:
 
     with pytest.raises(PolicyError):
         decode_document(value)
+
+
+@pytest.mark.parametrize("statements, gated", [
+    # an Allow that only grants WITHOUT MFA (found by an adversarial review)
+    ([{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*",
+       "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}], False),
+    # a Deny with a plain Bool "false": long-term keys carry no MFA key, so it never applies
+    ([{"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+      {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+       "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}], False),
+    ([{"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+      {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+       "Condition": {"Null": {"aws:MultiFactorAuthPresent": "true"}}}], True),
+    ([{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*",
+       "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}}], False),
+    ([{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*",
+       "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}], True),
+])
+def test_mfa_is_judged_by_what_the_condition_tests(statements: list[dict],  # type: ignore[type-arg]
+                                                    gated: bool) -> None:
+    grant = evaluate(stmts(*statements), "iam:CreateAccessKey")
+    assert grant.granted and grant.mfa_required is gated
+
+
+def test_a_deny_with_not_action_undoes_admin_and_other_services() -> None:
+    """Allow * plus Deny NotAction [the sends]: the user can only send (found by an
+    adversarial review: reported as administrator, critical)."""
+    from seskeys.aws.policy import is_admin, non_service_grants
+
+    s = stmts({"Effect": "Allow", "Action": "*", "Resource": "*"},
+              {"Effect": "Deny", "NotAction": ["ses:SendRawEmail", "ses:SendEmail"],
+               "Resource": "*"})
+    assert not is_admin(s)
+    assert non_service_grants(s, "ses") == ()
+    assert evaluate(s, "ses:SendRawEmail").granted
+    assert not evaluate(s, "ses:DeleteIdentity").granted
+    spared = stmts({"Effect": "Allow", "Action": "*", "Resource": "*"},
+                   {"Effect": "Deny", "NotAction": ["ses:Send*", "s3:GetObject"],
+                    "Resource": "*"})
+    assert non_service_grants(spared, "ses") == ("*",)  # s3:GetObject is still granted

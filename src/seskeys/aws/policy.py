@@ -23,8 +23,6 @@ from urllib.parse import unquote
 
 import botocore.session
 
-MFA_KEYS = frozenset({"aws:multifactorauthpresent", "aws:multifactorauthage"})
-
 
 class PolicyError(ValueError):
     """A policy document that cannot be read at all."""
@@ -249,10 +247,43 @@ def _covered(pattern: str, deny_patterns: Iterable[str]) -> bool:
     return any(glob_match(d, pattern, ignore_case=False) for d in deny_patterns)
 
 
+def _values(c: Condition) -> frozenset[str]:
+    return frozenset(v.strip().lower() for v in c.values)
+
+
+def requires_mfa(c: Condition) -> bool:
+    """Whether an Allow with this condition grants nothing to a caller without MFA.
+
+    Requests signed with long-term access keys carry no ``aws:MultiFactorAuthPresent``: a
+    ``Bool`` "true" test fails for them, as does a ``NumericLessThan`` on the MFA age; the
+    ``...IfExists`` forms pass when the key is absent, so they do not require MFA.
+    """
+    op = c.operator.lower()
+    if c.key == "aws:multifactorauthpresent":
+        return op == "bool" and _values(c) == {"true"}
+    if c.key == "aws:multifactorauthage":
+        return op in ("numericlessthan", "numericlessthanequals")
+    return False
+
+
+def denies_without_mfa(c: Condition) -> bool:
+    """Whether a Deny with this condition stops every caller without MFA, long-term keys
+    included: ``BoolIfExists`` "false" or ``Null`` "true" (a plain ``Bool`` "false" does not
+    match a request that carries no MFA key at all, so keys pass it)."""
+    if c.key != "aws:multifactorauthpresent":
+        return False
+    op = c.operator.lower()
+    return ((op == "boolifexists" and _values(c) == {"false"})
+            or (op == "null" and _values(c) == {"true"}))
+
+
 def _mfa_gated(allows: Sequence[Statement], cond_denies: Sequence[Statement]) -> bool:
-    if any(MFA_KEYS & d.condition_keys() for d in cond_denies):
+    """MFA is required when a Deny stops every caller without it (its only condition being
+    that test), or when every Allow requires it."""
+    if any(len(d.conditions) == 1 and denies_without_mfa(d.conditions[0])
+           for d in cond_denies):
         return True
-    return bool(allows) and all(MFA_KEYS & s.condition_keys() for s in allows)
+    return bool(allows) and all(any(requires_mfa(c) for c in s.conditions) for s in allows)
 
 
 def evaluate(statements: Sequence[Statement], action: str, resource: str | None = None,
@@ -309,19 +340,29 @@ def non_service_grants(statements: Sequence[Statement], service: str) -> tuple[s
 
     ``NotAction`` allows are reported as ``NotAction:[...]`` (they grant every other service).
     """
-    denies = [p for s in statements if not s.allow and not s.conditional and s.all_resources()
-              and s.not_actions is None for p in s.actions]
+    firm_denies = [s for s in statements if not s.allow and not s.conditional
+                   and s.all_resources()]
+    denies = [p for s in firm_denies if s.not_actions is None for p in s.actions]
+    # A Deny with NotAction denies everything but its list: outside the service, only the
+    # listed actions of other services can still be granted.
+    spared = [[a for a in s.not_actions if a.split(":", 1)[0].lower() != service]
+              for s in firm_denies if s.not_actions is not None]
+
+    def survives(pattern: str) -> bool:
+        return all(any(glob_match(pattern, a) or glob_match(a, pattern) for a in keep)
+                   for keep in spared)
+
     out: list[str] = []
     for s in statements:
         if not s.allow:
             continue
         if s.not_actions is not None:
-            if not any(d == "*" for d in denies):
+            if not any(d == "*" for d in denies) and survives("*"):
                 out.append("NotAction:" + json.dumps(list(s.not_actions)))
             continue
         for p in s.actions:
             prefix = p.split(":", 1)[0].lower()
-            if prefix == service or _covered_action(p, denies):
+            if prefix == service or _covered_action(p, denies) or not survives(p):
                 continue
             out.append(p)
     return tuple(dict.fromkeys(out))
@@ -332,9 +373,15 @@ def _covered_action(pattern: str, deny_patterns: Sequence[str]) -> bool:
 
 
 def is_admin(statements: Sequence[Statement]) -> bool:
-    """An unconditional Allow of ``*`` on ``*`` that no unconditional Deny of ``*`` undoes."""
+    """An unconditional Allow of ``*`` on ``*`` that no unconditional Deny undoes: neither a
+    Deny of ``*`` nor a Deny with NotAction (which denies all but a few actions)."""
     def everything(s: Statement) -> bool:
         return (not s.conditional and s.all_resources() and s.not_actions is None
                 and "*" in s.actions)
+
+    def undoes(s: Statement) -> bool:
+        return not s.allow and (everything(s) or (
+            not s.conditional and s.all_resources() and s.not_actions is not None
+            and "*" not in s.not_actions))
     return any(s.allow and everything(s) for s in statements) and \
-        not any(not s.allow and everything(s) for s in statements)
+        not any(undoes(s) for s in statements)
