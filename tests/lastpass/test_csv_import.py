@@ -206,7 +206,7 @@ def test_custom_type_unknown_fields_kept_in_notes(mem_vault: MemoryVault, actor:
     report = li.import_rows(lc.read(_row_csv(_body(**BASE, Owner="ops team"))).rows, mem_vault,
                             actor, layout=LAYOUT, ticket="I")
     assert report.rows[0].outcome is li.Outcome.IMPORTED
-    assert mem_vault.records()[0].notes == "Owner: ops team"
+    assert mem_vault.records()[0].notes == "Owner:ops team"  # the bytes as they stood
 
 
 def test_active_row_without_secret_needs_review(mem_vault: MemoryVault, actor: Actor) -> None:
@@ -250,7 +250,17 @@ def test_same_key_twice_in_one_file(mem_vault: MemoryVault, actor: Actor) -> Non
     row = _row_csv(_body(**BASE))
     text = row + row.split("\n", 1)[1]
     report = li.import_rows(lc.read(text).rows, mem_vault, actor, layout=LAYOUT, ticket="I")
-    assert [r.outcome for r in report.rows] == [li.Outcome.IMPORTED, li.Outcome.ALREADY]
+    assert [r.outcome for r in report.rows] == [li.Outcome.IMPORTED, li.Outcome.SKIPPED]
+    assert "same key as line 2" in report.rows[1].reason  # never "already in vault"
+
+
+def test_same_key_twice_in_one_file_with_other_values(mem_vault: MemoryVault,
+                                                      actor: Actor) -> None:
+    other = _row_csv(_body(**{**BASE, "Key Name": "k-copy"})).split("\n", 1)[1]
+    text = _row_csv(_body(**BASE)) + other
+    report = li.import_rows(lc.read(text).rows, mem_vault, actor, layout=LAYOUT, ticket="I")
+    assert [r.outcome for r in report.rows] == [li.Outcome.IMPORTED, li.Outcome.REVIEW]
+    assert "key_name" in report.rows[1].reason
 
 
 def test_changed_key_on_reimport_needs_review(mem_vault: MemoryVault, actor: Actor) -> None:
@@ -299,3 +309,32 @@ def test_reimport_of_an_export_without_secrets_is_already_recorded(
     report = li.import_rows(lc.read(bare).rows, mem_vault, actor, layout=LAYOUT, ticket="I")
     assert report.rows[0].outcome is li.Outcome.ALREADY
     assert "holds no secret" in report.rows[0].reason
+
+
+def _site(url: str, username: str, password: str) -> str:
+    return ("url,username,password,totp,extra,name,grouping,fav\n"
+            f"{url},{username},{password},,,mail,,0\n")
+
+
+@pytest.mark.parametrize("text", [
+    _row_csv(f"aws key {key_id('p')}\nsecret {secret('p')}"),
+    _row_csv(f"NoteType:Generic\nLanguage:en-US\nNotes:\n{key_id('g')} {secret('g')}"),
+    _row_csv("NoteType:Server\nLanguage:en-US\nHostname:email-smtp.eu-west-1.amazonaws.com\n"
+             "Username:ses-smtp-user\nPassword:BCDEFGH\nNotes:"),
+    _site("https://email-smtp.eu-west-1.amazonaws.com", "ses-user", "x"),
+    _row_csv(_body(**{"Key Name": "k", "Secret Access Key": secret("c")})),
+])
+def test_items_holding_ses_credentials_need_review_not_skipping(
+        mem_vault: MemoryVault, actor: Actor, text: str) -> None:
+    """Found by an adversarial review: each of these was 'skipped, not an SES key record'."""
+    report = li.import_rows(lc.read(text).rows, mem_vault, actor, layout=LAYOUT, ticket="I")
+    [row] = report.rows
+    assert row.outcome is li.Outcome.REVIEW, row
+    assert secret("p") not in repr(report) and secret("c") not in repr(report)
+
+
+def test_ordinary_items_are_still_skipped(mem_vault: MemoryVault, actor: Actor) -> None:
+    text = _site("https://example.com/login", "alice", "hunter2-long-password")
+    [row] = li.import_rows(lc.read(text).rows, mem_vault, actor, layout=LAYOUT,
+                           ticket="I").rows
+    assert row.outcome is li.Outcome.SKIPPED

@@ -9,6 +9,7 @@ not at all, a key already in the vault (same access key id) is never written twi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -84,7 +85,7 @@ _Result = Callable[[Outcome, str], _Plan]
 class _State:
     """What earlier rows of the same file claimed: access key ids and live key names."""
 
-    keys: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, tuple[int, KeyRecord]] = field(default_factory=dict)
     names: dict[str, int] = field(default_factory=dict)
 
 
@@ -122,6 +123,22 @@ def _recognised_credentials(row: Row, parsed: note.ParsedNote, kind: str) -> _Pl
                            access_key_id=mask_key_id(user)))
 
 
+_KEY_ID_ANYWHERE = re.compile(r"(?<![A-Z0-9])AKIA[A-Z2-7]{16}(?![A-Z0-9])")
+_SES_SMTP_HOST = re.compile(r"email-smtp(-fips)?\.[a-z0-9-]+\.amazonaws\.com", re.IGNORECASE)
+
+
+def _credentials_anywhere(row: Row) -> str | None:
+    """What an item outside the template holds that looks like SES credentials (never the
+    value itself): an item of any kind with a key id, a secret, an SMTP password or an SES
+    SMTP host is for a person to look at, not to skip."""
+    text = "\n".join((row.name, row.url, row.username, row.password, row.extra))
+    found = [what for what, hit in (
+        ("an access key id", _KEY_ID_ANYWHERE.search(text)),
+        ("a secret access key or SMTP password", v.looks_like_secret(text)),
+        ("an SES SMTP endpoint", _SES_SMTP_HOST.search(text))) if hit]
+    return " and ".join(found) if found else None
+
+
 def _ours(parsed: note.ParsedNote, layout: note.Layout) -> bool:
     """Whether the row is of the configured note type (labels then matched tolerantly)."""
     return layout.note_type is not None and parsed.note_type == layout.note_type
@@ -143,7 +160,7 @@ def _values(row: Row, parsed: note.ParsedNote, layout: note.Layout) -> _Mapped:
     problems = list(found.ambiguous)
     unknown = ", ".join(note.shown_label(label) for label in found.unknown)
     if ours and found.extra:
-        extra = [f"{label}: {value.strip()}".rstrip() for label, value in found.extra]
+        extra = [f"{label}:{value}" for label, value in found.extra]  # as they stood
         values["notes"] = "\n".join(filter(None, (values.get("notes"), *extra)))
         warnings.append(f"fields not in the template kept in Notes: {unknown}")
     elif found.extra:
@@ -178,7 +195,7 @@ def _plan_custom(row: Row, parsed: note.ParsedNote, layout: note.Layout, vault: 
             return result(Outcome.REVIEW, f"an access key id in a {kind} without the "
                           "template's Access Key ID field; "
                           + "; ".join(mapped.problems or ("labels do not map",)))
-        return result(Outcome.SKIPPED, f"{kind} has no Access Key ID field")
+        return _unmapped(row, kind, "no Access Key ID field")
     if not values.get("access_key_id", "").strip():
         return result(Outcome.SKIPPED, f"{kind} with an empty Access Key ID")
     if mapped.problems:
@@ -199,8 +216,12 @@ def _plan_custom(row: Row, parsed: note.ParsedNote, layout: note.Layout, vault: 
 def _dedupe(record: KeyRecord, vault: Vault, state: _State, line: int, result: _Result
             ) -> _Plan:
     if record.access_key_id in state.keys:
-        return result(Outcome.ALREADY,
-                      f"same access key as line {state.keys[record.access_key_id]}")
+        line_before, before = state.keys[record.access_key_id]
+        changed = differences(before, record)
+        if not changed:
+            return result(Outcome.SKIPPED, f"the same key as line {line_before}, again")
+        return result(Outcome.REVIEW, f"line {line_before} holds the same access key with "
+                                      f"other values in: {', '.join(changed)}")
     existing = vault.by_access_key_id(record.access_key_id)
     if existing:
         best = max(existing, key=lambda r: (not r.revoked, r.version))
@@ -220,10 +241,21 @@ def _dedupe(record: KeyRecord, vault: Vault, state: _State, line: int, result: _
         if any(not r.revoked for r in vault.by_name(record.key_name)):
             return result(Outcome.REVIEW, "key name already used by a live record")
         state.names[name] = line
-    state.keys[record.access_key_id] = line
+    state.keys[record.access_key_id] = (line, record)
     plan = result(Outcome.IMPORTED, "")
     plan.record = record
     return plan
+
+
+def _unmapped(row: Row, kind: str, why: str = "not an SES key record") -> _Plan:
+    """Skipped, unless it holds something that looks like SES credentials: then review."""
+    held = _credentials_anywhere(row)
+    if held:
+        return _Plan(RowResult(row.line, row.name, kind, Outcome.REVIEW,
+                               f"{held} in a {kind} that does not map to the template; "
+                               "add the key with `seskeys add` (or fix the item and import "
+                               "again)"))
+    return _Plan(RowResult(row.line, row.name, kind, Outcome.SKIPPED, f"{kind}, {why}"))
 
 
 def plan_row(row: Row, layout: note.Layout, vault: Vault, *, today: date,
@@ -239,8 +271,7 @@ def plan_row(row: Row, layout: note.Layout, vault: Vault, *, today: date,
     if parsed.note_type and note.CUSTOM_TYPE.fullmatch(parsed.note_type):
         plan = _plan_custom(row, parsed, layout, vault, today, state)
     else:
-        plan = _recognised_credentials(row, parsed, kind) or _Plan(RowResult(
-            row.line, row.name, kind, Outcome.SKIPPED, f"{kind}, not an SES key record"))
+        plan = _recognised_credentials(row, parsed, kind) or _unmapped(row, kind)
     plan.result = replace(plan.result, warnings=plan.result.warnings + warnings)
     return plan
 
