@@ -51,3 +51,33 @@ def test_a_bare_carriage_return_is_a_format_error_not_a_csv_traceback() -> None:
     text = report_csv(user_row("u")).replace("arn:aws", "arn\r:aws", 1)
     with pytest.raises(credreport.ReportFormatError, match="not valid CSV"):
         credreport.parse_csv(text)
+
+
+def test_files_as_users_really_have_them() -> None:
+    """Shapes an adversarial review fed the offline audit: each was refused with a wrong
+    reason or read as an account without findings."""
+    import base64
+    import codecs
+
+    csv_text = report_csv(user_row("u1"))
+    expected = credreport.parse_csv(csv_text).rows
+    # `aws iam get-credential-report --query Content --output text`: the base64 alone
+    encoded = base64.b64encode(csv_text.encode()).decode()
+    assert credreport.parse_file(encoded.encode() + b"\n").rows == expected
+    # Windows PowerShell `>` writes UTF-16 with a BOM; a Mac of old writes lone CRs
+    assert credreport.parse_file(codecs.BOM_UTF16_LE + csv_text.encode("utf-16-le")).rows \
+        == expected
+    assert credreport.parse_file(csv_text.replace("\n", "\r").encode()).rows == expected
+    with pytest.raises(credreport.ReportFormatError, match="empty"):
+        credreport.parse_file(b"  \n")
+    with pytest.raises(credreport.ReportFormatError, match="no rows"):
+        credreport.parse_file(report_csv().encode())
+
+
+@pytest.mark.parametrize("document", [[], {}, [{"Marker": "x"}], {"IsTruncated": False}])
+def test_authorization_details_without_any_list_are_refused(document: object) -> None:
+    from seskeys.aws import gaad
+    from seskeys.errors import InputError
+
+    with pytest.raises(InputError, match="not the output of"):
+        gaad.pages_from_json(document)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +23,7 @@ from seskeys.aws.snapshot import CredentialReport, ReportKey, ReportRow
 from seskeys.errors import InputError
 
 SENTINELS = frozenset({"", "n/a", "no_information", "not_supported"})
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 REQUIRED_COLUMNS = (
     "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
     "password_last_changed", "mfa_active",
@@ -120,6 +123,9 @@ def parse_csv(content: str | bytes, generated_at: datetime | None = None) -> Cre
     except csv.Error as exc:
         raise ReportFormatError(f"credential report is not valid CSV (line {reader.line_num}):"
                                 f" {exc}") from None
+    if not rows:
+        raise ReportFormatError("the credential report has a header but no rows (AWS always "
+                                "lists <root_account>)")
     return CredentialReport(rows=tuple(rows), generated_at=generated_at)
 
 
@@ -139,9 +145,22 @@ def parse_response(response: Mapping[str, Any]) -> CredentialReport:
     return parse_csv(content, parse_time(response.get("GeneratedTime")))
 
 
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), or UTF-16 with its BOM (what a Windows PowerShell `>`
+    writes). Raises UnicodeDecodeError for anything else."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
 def parse_file(data: bytes) -> CredentialReport:
-    """A file holding either the raw CSV or the AWS CLI's JSON."""
-    text = data.decode("utf-8-sig", errors="strict").strip()
+    """A file holding the raw CSV, the AWS CLI's JSON, or only its base64 ``Content``
+    (``--query Content --output text``)."""
+    text = decode_text(data).strip()
+    if not text:
+        raise ReportFormatError("the credential report file is empty")
+    if "," not in text and _BASE64.fullmatch(text):
+        return parse_response({"Content": "".join(text.split())})
     if text.startswith("{"):
         try:
             document = json.loads(text)
@@ -149,4 +168,4 @@ def parse_file(data: bytes) -> CredentialReport:
             raise ReportFormatError(f"credential report JSON: {exc.msg} (line {exc.lineno})") \
                 from None
         return parse_response(document)
-    return parse_csv(text)
+    return parse_csv(text.replace("\r\n", "\n").replace("\r", "\n"))  # lone CRs too

@@ -124,10 +124,16 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> Inventory:
     return Inventory(users, groups, policies, tuple(problems))
 
 
+_LISTS = frozenset({"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"})
+
+
 def pages_from_json(document: Any) -> list[Mapping[str, Any]]:
     """The AWS CLI writes one merged object; SDK dumps may hold a list of pages."""
-    if isinstance(document, list):
-        return document
-    if isinstance(document, Mapping):
-        return [document]
-    raise InputError("authorization details must be a JSON object or a list of pages")
+    pages = [document] if isinstance(document, Mapping) else document
+    if not isinstance(pages, list):
+        raise InputError("authorization details must be a JSON object or a list of pages")
+    if not any(isinstance(p, Mapping) and _LISTS & set(p) for p in pages):
+        raise InputError("authorization details hold no UserDetailList, GroupDetailList, "
+                         "RoleDetailList or Policies: not the output of `aws iam "
+                         "get-account-authorization-details`")
+    return pages

@@ -38,9 +38,10 @@ def _read(path: Path, what: str) -> bytes:
 
 def _json(path: Path, what: str) -> Any:
     try:
-        return json.loads(_read(path, what).decode("utf-8-sig"))
+        return json.loads(credreport.decode_text(_read(path, what)))
     except UnicodeDecodeError:
-        raise InputError(f"{what} file {path} is not UTF-8 text") from None
+        raise InputError(f"{what} file {path} is not UTF-8 (or UTF-16 with a BOM) text") \
+            from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{what} file {path} is not JSON: {exc.msg} (line {exc.lineno})") \
             from None
@@ -50,7 +51,8 @@ def load_report(path: Path) -> CredentialReport:
     try:
         return credreport.parse_file(_read(path, "credential report"))
     except UnicodeDecodeError:
-        raise InputError(f"credential report file {path} is not UTF-8 text") from None
+        raise InputError(f"credential report file {path} is not UTF-8 (or UTF-16 with a BOM) "
+                         "text") from None
     except InputError as exc:
         raise InputError(f"{path}: {exc.message}", hint=exc.hint) from None
 
