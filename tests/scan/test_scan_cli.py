@@ -215,3 +215,21 @@ def test_found_secrets_show_no_character_of_the_value(cli: CliRunner, tmp_path: 
     assert finding["subject"] == f"[40 chars, sha256:{digest}]"
     assert SECRET[:4] not in finding["subject"]
     assert "owner unknown (no vault unlocked)" in finding["message"]
+
+
+def test_windows_text_odd_bytes_and_file_names(cli: CliRunner, tmp_path: Path) -> None:
+    """Found by an adversarial review: UTF-16 without a BOM and a log with one NUL were
+    skipped as binary without naming them, and a non-UTF-8 file name broke the JSON."""
+    import os
+
+    line = f"aws_secret_access_key={SECRET}\n"
+    (tmp_path / "utf16.txt").write_bytes(line.encode("utf-16-le"))
+    (tmp_path / "nul.log").write_bytes(b"\x00" + line.encode())
+    (tmp_path / "real.bin").write_bytes(bytes(range(256)) * 40)
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.env"), "wb") as handle:
+        handle.write(line.encode())
+    result = cli("scan", str(tmp_path), "--json", "--no-ledger")
+    data = json.loads(result.stdout.encode("utf-8"))  # valid UTF-8 JSON
+    places = sorted(Path(f["location"]).name for f in data["findings"])
+    assert places == ["caf\\xe9.env:1", "nul.log:1", "utf16.txt:1"]
+    assert "real.bin (binary file)" in result.stderr

@@ -145,11 +145,16 @@ def test_utf16_file_with_bom(tmp_path: Path) -> None:
 
 
 def test_binary_and_oversized_files_are_skipped(tmp_path: Path) -> None:
-    (tmp_path / "blob.bin").write_bytes(b"\0\1\2" + CREDS.encode())
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 8 + CREDS.encode())
     (tmp_path / "big.txt").write_bytes(CREDS.encode() + b"x" * (2 * 2**20))
     result = run_scan(tmp_path, max_file_bytes=2**20)
     assert values(result) == set()
     assert dict(result.skipped).keys() == {str(tmp_path / "blob.bin"), str(tmp_path / "big.txt")}
+
+
+def test_a_stray_nul_or_control_byte_does_not_make_text_binary(tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_bytes(b"\0" + CREDS.encode() + b"\x01 end\n")
+    assert values(run_scan(tmp_path)) == {KEY_ID, SECRET}
 
 
 def test_line_numbers_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

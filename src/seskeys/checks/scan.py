@@ -129,6 +129,9 @@ def scan_report(result: ScanResult, taken_at: datetime) -> CheckReport:
                       notes=_notes(result))
 
 
+_LISTED_SKIPS = 20
+
+
 def _notes(result: ScanResult) -> list[str]:
     notes = [f"scanned {result.files} file(s)/blob(s), {result.bytes / 2**20:.1f} MB in "
              f"{result.seconds:.2f} s ({result.mb_per_second:.0f} MB/s)",
@@ -136,7 +139,10 @@ def _notes(result: ScanResult) -> list[str]:
                                 else "off (no vault unlocked): values are not matched to "
                                      "records")]
     if result.skipped:
-        notes.append(f"{len(result.skipped)} skipped (binary, too large or unreadable)")
+        listed = "; ".join(f"{path} ({why})" for path, why in result.skipped[:_LISTED_SKIPS])
+        more = len(result.skipped) - _LISTED_SKIPS
+        notes.append(f"{len(result.skipped)} not scanned: {listed}"
+                     + (f"; and {more} more" if more > 0 else ""))
     if result.suppressed_inline or result.suppressed_baseline:
         notes.append(f"suppressed: {result.suppressed_inline} by inline allow comments, "
                      f"{result.suppressed_baseline} by the baseline")

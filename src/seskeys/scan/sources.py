@@ -106,26 +106,56 @@ def _kind(name: str, head: bytes) -> str:
         return "mbox"
     if suffix in EMAIL_SUFFIXES:
         return "email"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_codec(head):
         return "text"
-    if b"\0" in head:
+    if _binary(head):
         return "binary file"
     if _HEADER_LINE.match(head) and _MIME_HEADERS.search(head):
         return "email"
     return "text"
 
 
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b") + b"\x7f"
+
+
+def _binary(head: bytes) -> bool:
+    """Many NULs or control bytes (random data has about 11%); a stray NUL in a log, or a
+    few control bytes in text, do not make a file binary."""
+    if not head:
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    return head.count(0) > max(1, len(head) // 100) or controls > max(2, len(head) // 20)
+
+
+def _utf16_codec(head: bytes) -> str | None:
+    """UTF-16 text without a byte-order mark (Windows tools write it): nearly every other
+    byte is NUL, on the odd positions for little-endian, the even ones for big-endian."""
+    sample = head[:4096]
+    pairs = len(sample) // 2
+    if pairs < 8:
+        return None
+    odd_nul = sample[1::2].count(0) / pairs
+    even_nul = sample[0::2].count(0) / pairs
+    if odd_nul > 0.9 and even_nul < 0.1:
+        return "utf-16-le"
+    if even_nul > 0.9 and odd_nul < 0.1:
+        return "utf-16-be"
+    return None
+
+
 def _as_utf8(data: bytes) -> bytes:
-    """UTF-16/32 text (with a byte-order mark) as UTF-8; anything else unchanged."""
+    """UTF-16/32 text (with a byte-order mark, or UTF-16 without one) as UTF-8; anything
+    else unchanged."""
     for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return data.decode(codec, "replace").encode("utf-8")
-    return data
+    bare = _utf16_codec(data[:SNIFF_BYTES])
+    return data.decode(bare, "replace").encode("utf-8") if bare else data
 
 
 def _chunks(stream: IO[bytes], head: bytes) -> Iterator[Unit]:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_codec(head):
         yield Unit(_as_utf8(head + stream.read()))
         return
     buffer = head + stream.read(CHUNK_BYTES - len(head))

@@ -57,9 +57,19 @@ def scan_units(units: Iterable[Unit], path: str, options: Options,
                 continue
             line += data.count(b"\n", counted, hit.start)
             counted = hit.start
-            out.append(Found(hit, Location(path, line, unit.part, commit),
+            out.append(Found(hit, Location(_shown_path(path), line, unit.part, commit),
                              _allowed(data, hit.start)))
     return out
+
+
+def _shown_path(path: str) -> str:
+    """A path as text every report format can carry: bytes of a file name that are not
+    UTF-8 (kept by Python as surrogates) are written as ``\xe9`` escapes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
 
 
 def _allowed(data: bytes, start: int) -> bool:
