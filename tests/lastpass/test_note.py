@@ -166,3 +166,18 @@ def test_notes_type_fields_and_free_text_roundtrip(permissions: str, notes: str)
     values = _roundtrip(record)
     assert values.get("iam_permissions", "") == (record.iam_permissions or "")
     assert values.get("notes") == record.notes
+
+
+def test_multiline_notes_field_lastpass_can_keep_is_written_as_it_is() -> None:
+    """LastPass's web import would show the escape mark; write lines it keeps natively."""
+    reason = "key found in a wiki page\nrotated the same day\nticket closed"
+    record = model.build(record_input("acme", ses_limits="sandbox\n200 per day"))
+    body = note.render_record(record, LAYOUT, include_secrets=False)
+    assert "SES Limits:sandbox\n200 per day\n" in body
+    assert _roundtrip(record)["ses_limits"] == "sandbox\n200 per day"
+    with_colon = model.build(record_input("acme", ses_limits="quota: 200/day\nrate: 1/s"))
+    assert f"SES Limits:{note.ESCAPE_MARK}" in note.render_record(with_colon, LAYOUT,
+                                                                  include_secrets=False)
+    assert _roundtrip(with_colon)["ses_limits"] == "quota: 200/day\nrate: 1/s"
+    assert note.encode_value(reason, multiline=False).startswith(note.ESCAPE_MARK)
+    assert note.encode_value(reason, multiline=True) == reason

@@ -10,10 +10,12 @@ LastPass keeps a typed note as plain text (LASTPASS.md §3, §1.5)::
 
 Rules this module keeps so that a value survives LastPass and ``lpass`` unchanged:
 
-- A field value is one line: LastPass splits a continuation line at its first colon into a new
-  field, and ``lpass`` trims every value. A value that holds a line break or starts or ends
-  with a blank is therefore written escaped: the mark ``\\=``, then the text with ``\\`` ``\\n``
-  ``\\r`` ``\\t`` escaped and a leading or trailing space (``\\s``) or other blank (``\\uXXXX``).
+- LastPass splits a continuation line at its first colon into a new field, and ``lpass``
+  trims every line. A value that starts or ends with a blank, or holds a line break that
+  LastPass would not keep (in a text field, or a Notes-type line with a colon or a blank at
+  either end), is therefore written escaped: the mark ``\\=``, then the text with ``\\``
+  ``\\n`` ``\\r`` ``\\t`` escaped and a leading or trailing space (``\\s``) or other blank
+  (``\\uXXXX``). A Notes-type value LastPass keeps is written over several lines as it is.
   Only a value that starts with the mark is unescaped on reading, so text written by LastPass
   or by hand (``C:\\new\\table``) is read as it stands. Every other value is written as it is.
 - LastPass writes a multi-line Notes-type field of a custom type as it is, over several lines;
@@ -199,11 +201,20 @@ def field_texts(record: KeyRecord, *, include_secrets: bool) -> dict[str, str]:
     return out
 
 
-def encode_value(text: str) -> str:
-    """The one-line form of a field value: as it is, or marked and escaped when a LastPass
-    field line could not keep it (a line break, a blank at either end, the mark itself)."""
-    if ("\n" in text or "\r" in text or text != text.strip()
-            or text.startswith(ESCAPE_MARK)):
+def _keeps_lines(text: str) -> bool:
+    """Whether LastPass keeps a multi-line value as it is: continuation lines are appended
+    to the field only while they hold no colon, and lpass trims every line."""
+    lines = text.split("\n")
+    return "\r" not in text and all(line == line.strip() and line for line in lines) \
+        and not any(":" in line for line in lines[1:])
+
+
+def encode_value(text: str, *, multiline: bool = False) -> str:
+    """A field value as LastPass keeps it: as it is, or marked and escaped where a LastPass
+    field could not keep it (a blank at either end, the mark itself, and line breaks, which
+    only a Notes-type field keeps, and only without colons on its further lines)."""
+    if (text != text.strip() or text.startswith(ESCAPE_MARK) or "\r" in text
+            or ("\n" in text and not (multiline and _keeps_lines(text)))):
         return ESCAPE_MARK + _escape(text)
     return text
 
@@ -211,7 +222,9 @@ def encode_value(text: str) -> str:
 def render(texts: Mapping[str, str], layout: Layout) -> str:
     """The note body for one record's field texts (see :func:`field_texts`)."""
     lines = [f"{NOTE_TYPE_PREFIX}{layout.require_note_type()}", f"Language:{layout.language}"]
-    lines += [f"{layout.label(s.id)}:{encode_value(texts.get(s.id, ''))}" for s in BODY_FIELDS]
+    lines += [f"{layout.label(s.id)}:" + encode_value(
+        texts.get(s.id, ""), multiline=s.lastpass_type is LastPassType.NOTES)
+        for s in BODY_FIELDS]
     notes = texts.get("notes") or ""
     body = "\n".join(lines) + "\nNotes:"
     return body + ("\n" + notes + "\n" if notes else "")

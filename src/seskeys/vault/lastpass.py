@@ -34,7 +34,7 @@ from seskeys.interop import lastpass_note as note
 from seskeys.interop.lpass import ListedItem, Lpass, NeedsPassword, NotUtf8
 from seskeys.interop.records import read_record
 from seskeys.model import KeyRecord, RecordSummary
-from seskeys.template import FIELDS, TEMPLATE
+from seskeys.template import FIELDS, TEMPLATE, LastPassType
 from seskeys.vault import Change, Vault, VaultInfo
 from seskeys.vault.memory import MemoryVault
 
@@ -106,6 +106,9 @@ def _item(entry: dict[str, str]) -> Item:
     group = (fullname[:-len(name) - 1] if name and fullname.endswith("/" + name)
              else entry.get("group", ""))
     return Item(entry.get("id", ""), group, name, entry.get("url", ""), entry.get("note", ""))
+
+
+_NOTES = LastPassType.NOTES
 
 
 class LastPassVault:
@@ -288,7 +291,7 @@ class LastPassVault:
         texts = note.field_texts(record, include_secrets=True)
         after = _comparable(texts)
         lines = [f"{found.labels.get(s.id, self._layout.label(s.id))}:"
-                 f"{note.encode_value(texts[s.id])}"
+                 f"{note.encode_value(texts[s.id], multiline=s.lastpass_type is _NOTES)}"
                  for s in note.BODY_FIELDS if before[s.id] != after[s.id]]
         if lines:
             self._lpass.edit_fields(target, "\n".join(lines) + "\n")
