@@ -226,3 +226,29 @@ def test_identity_scoped_sending_needs_no_from_address_condition() -> None:
     everything = statements({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": "*"}]})
     assert not any(c._one_identity(s) for s in (*wildcard, *everything))
+
+
+def test_key_used_for_ses_with_its_policy_missing_from_the_export() -> None:
+    """A filtered export lacks the managed policy that grants SES: the user whose key was
+    last used for SES is still an SES key user, with its unjudged permissions a finding."""
+    from seskeys.aws import gaad
+    from seskeys.aws.snapshot import AccountSnapshot
+    from tests.aws.helpers import NOW
+
+    inventory = gaad.parse_pages([{"UserDetailList": [{
+        "UserName": "mailer", "Arn": "arn:aws:iam::111122223333:user/mailer",
+        "AttachedManagedPolicies": [{"PolicyName": "AmazonSESFullAccess",
+                                     "PolicyArn": "arn:aws:iam::aws:policy/AmazonSESFullAccess"}],
+    }], "Policies": []}])
+    row = user_row("mailer", key1=("true", "2026-11-01T00:00:00+00:00",
+                                   "2026-12-01T00:00:00+00:00"))
+    row = row.replace("2026-12-01T00:00:00+00:00,N/A,N/A", "2026-12-01T00:00:00+00:00,"
+                      "eu-west-1,ses", 1)
+    snapshot = AccountSnapshot(
+        account_id="111122223333", taken_at=NOW, source="files", users=inventory.users,
+        groups=inventory.groups, policies=inventory.policies,
+        credential_report=credreport.parse_csv(report_csv(row)))
+    ctx = context(snapshot)
+    assert ctx.ses_key_users == {"mailer"}
+    [finding] = run(c.SES_LEAST_PRIVILEGE, ctx)
+    assert finding.severity is Severity.MEDIUM and "cannot be fully judged" in finding.message

@@ -57,10 +57,13 @@ class AwsContext:
 
     @cached_property
     def ses_key_users(self) -> frozenset[str]:
-        """Users who hold SES sending rights granted by name (``ses:…``), or who are in the
-        vault, and who have (or may have: no report) an access key."""
+        """Users who hold SES sending rights granted by name (``ses:…``), who are in the
+        vault, or whose key was last used for SES (whatever their policies say, which an
+        export may lack), and who have (or may have: no report) an access key."""
         candidates = {u for u, a in self.access.items() if a.explicit_send}
         candidates |= self.vault_users() & set(self.access)
+        candidates |= {k.user for k in self.keys if k.user in self.access
+                       and (k.last_used_service or "").lower() in ("ses", "email")}
         if self.snapshot.credential_report is None and not self.snapshot.listed_keys:
             return frozenset(candidates)
         with_keys = {k.user for k in self.keys}

@@ -224,6 +224,12 @@ def _one_identity(statement: Statement) -> bool:
 def _ses_least_privilege(ctx: AwsContext, p: Mapping[str, Any]) -> Iterator[Finding]:
     allowed = _allowed_sends(p)
     for name, access in _key_users(ctx):
+        if access.unresolved:
+            yield SES_LEAST_PRIVILEGE.finding(
+                name, "SES key user whose permissions cannot be fully judged: "
+                f"{len(access.unresolved)} of its policies are not in the input",
+                severity=Severity.MEDIUM, evidence={"unresolved": list(access.unresolved)},
+                **_about(ctx, name))
         beyond = access.beyond(allowed)
         if beyond:
             grants = [access.ses[a] for a in beyond]
