@@ -235,7 +235,7 @@ def parse_date(value: str | date, field_id: str = "date") -> date:
     if len(parts) == 3 and parts[0].strip().lower() in _LASTPASS_MONTHS:
         try:
             return date(int(parts[2]), _LASTPASS_MONTHS[parts[0].strip().lower()], int(parts[1]))
-        except ValueError:
+        except (ValueError, OverflowError):  # a day or year of 30 digits overflows C long
             pass
     try:
         return datetime.fromisoformat(text).date()

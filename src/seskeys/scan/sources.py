@@ -234,8 +234,22 @@ def _header_text(head: bytes) -> bytes:
     if not _ENCODED_WORD.search(head):
         return head
     parsed = email.message_from_bytes(head + b"\n\n", policy=email.policy.default)
-    return head + b"\n" + "\n".join(f"{k}: {v}" for k, v in parsed.items()).encode(
+    return head + b"\n" + "\n".join(f"{k}: {v}" for k, v in _header_lines(parsed)).encode(
         "utf-8", "replace")
+
+
+def _header_lines(message: Message) -> list[tuple[str, str]]:
+    """Each header as text, decoded where the ``email`` package can; as it stands where its
+    structured parser fails (it raises IndexError or AttributeError on some malformed
+    addresses), so one bad header never hides the others."""
+    out = []
+    for name, raw in message.raw_items():
+        try:
+            value = str(message.policy.header_fetch_parse(name, raw))
+        except Exception:  # any failure of the stdlib parser: keep the raw text
+            value = str(raw)
+        out.append((name, value))
+    return out
 
 
 def _mime_units(raw: bytes, where: str, depth: int, counter: list[int], *,
@@ -320,14 +334,14 @@ def _leaf_units(payload: bytes, ctype: str, filename: str, charset: str | None, 
 
 
 def _message_units(message: Message, prefix: str, depth: int) -> Iterator[Unit]:
-    headers = "\n".join(f"{k}: {v}" for k, v in message.items())
+    headers = "\n".join(f"{k}: {v}" for k, v in _header_lines(message))
     yield Unit(headers.encode("utf-8", "replace"), f"{prefix}headers")
     leaves = [p for p in message.walk() if not p.is_multipart()]
     for number, part in enumerate(leaves, 1):
         label = _part_label(part, number, len(leaves))
         where = f"{prefix}{label}"
         if part is not message:
-            extra = [f"{k}: {v}" for k, v in part.items()
+            extra = [f"{k}: {v}" for k, v in _header_lines(part)
                      if k.lower() not in ("content-type", "content-transfer-encoding",
                                           "content-disposition", "mime-version")]
             if extra:
