@@ -3,8 +3,8 @@
 A target takes bytes and either returns or raises a SeskeysError (the project's typed errors);
 anything else is a crash, and its input is kept for a regression test. Inputs come from a
 mutational fuzzer over seed files (bit flips, byte and block insertions, deletions, splices,
-interesting values), deterministic per seed; with atheris installed, ``--atheris TARGET`` runs
-coverage-guided fuzzing of the same target.
+interesting values), deterministic per seed; `reliability/coverage.py` runs the same targets
+coverage-guided with atheris where it is installed.
 """
 
 from __future__ import annotations
