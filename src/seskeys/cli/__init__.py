@@ -16,18 +16,10 @@ from seskeys.cli.context import AppContext
 from seskeys.cli.options import flag
 from seskeys.errors import ExitCode, SeskeysError
 
-app = typer.Typer(
-    name="seskeys",
-    help="Keep Amazon SES access keys safe: an encrypted, ticketed ledger of every key, "
+_HELP = ("Keep Amazon SES access keys safe: an encrypted, ticketed ledger of every key, "
          "checked against your policy and your AWS accounts.\n\n"
          "Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input error, "
-         "3 vault locked or wrong password, 4 integrity failure, 5 AWS or external tool error.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode="markdown",
-)
+         "3 vault locked or wrong password, 4 integrity failure, 5 AWS or external tool error.")
 
 
 def _version(value: bool) -> None:
@@ -36,7 +28,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     vault: Annotated[Path | None, typer.Option(
@@ -73,15 +64,16 @@ _CORE_COMMANDS = {
 _ROOT_OPTIONS_WITH_VALUE = ("--vault", "--password-file", "--config")
 
 
-_REGISTERED: set[str] = set()  # which of _MODULES are on `app`, which is itself module-level
-
-
-def _register(modules: tuple[str, ...] = _MODULES) -> None:
-    """Import and register command modules (once each)."""
+def build_app(modules: tuple[str, ...] = _MODULES) -> typer.Typer:
+    """A new app with the named command modules registered (each call its own, so nothing
+    is shared between runs in one process)."""
+    app = typer.Typer(name="seskeys", help=_HELP, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_enable=False, rich_markup_mode="markdown",
+                      context_settings={"help_option_names": ["-h", "--help"]})
+    app.callback()(root)
     for name in modules:
-        if name not in _REGISTERED:
-            importlib.import_module(f"seskeys.cli.{name}").register(app)
-            _REGISTERED.add(name)
+        importlib.import_module(f"seskeys.cli.{name}").register(app)
+    return app
 
 
 def _command_word(args: list[str]) -> str | None:
@@ -99,8 +91,7 @@ def _command_word(args: list[str]) -> str | None:
 
 def full_app() -> typer.Typer:
     """The app with every command registered (for tools that walk the command tree)."""
-    _register()
-    return app
+    return build_app()
 
 
 _INTERRUPTED = 130
@@ -117,7 +108,7 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     core = _CORE_COMMANDS.get(_command_word(args) or "")
-    _register((core,) if core else _MODULES)
+    app = build_app((core,) if core else _MODULES)
     try:
         result = app(args=args, prog_name="seskeys", standalone_mode=False, obj=obj)
         if result == _INTERRUPTED:  # typer turns Ctrl-C into 130 without a word
