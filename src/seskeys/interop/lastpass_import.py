@@ -197,7 +197,7 @@ def _plan_custom(row: Row, parsed: note.ParsedNote, layout: note.Layout, vault: 
                           + "; ".join(mapped.problems or ("labels do not map",)))
         return _unmapped(row, kind, "no Access Key ID field")
     if not values.get("access_key_id", "").strip():
-        return result(Outcome.SKIPPED, f"{kind} with an empty Access Key ID")
+        return _unmapped(row, kind, "an empty Access Key ID")
     if mapped.problems:
         return result(Outcome.REVIEW, "labels do not map: " + "; ".join(mapped.problems))
     try:
