@@ -214,7 +214,7 @@ def test_found_secrets_show_no_character_of_the_value(cli: CliRunner, tmp_path: 
     digest = hashlib.sha256(SECRET.encode()).hexdigest()[:8]
     assert finding["subject"] == f"[40 chars, sha256:{digest}]"
     assert SECRET[:4] not in finding["subject"]
-    assert "owner unknown (no vault unlocked)" in finding["message"]
+    assert "owner unknown (not matched to a vault)" in finding["message"]
 
 
 def test_windows_text_odd_bytes_and_file_names(cli: CliRunner, tmp_path: Path) -> None:

@@ -136,8 +136,8 @@ def _notes(result: ScanResult) -> list[str]:
     notes = [f"scanned {result.files} file(s)/blob(s), {result.bytes / 2**20:.1f} MB in "
              f"{result.seconds:.2f} s ({result.mb_per_second:.0f} MB/s)",
              "attribution: " + ("on (ledger unlocked)" if result.attributed
-                                else "off (no vault unlocked): values are not matched to "
-                                     "records")]
+                                else "off (no vault unlocked, or --no-ledger): values are "
+                                     "not matched to records")]
     if result.skipped:
         listed = "; ".join(f"{path} ({why})" for path, why in result.skipped[:_LISTED_SKIPS])
         more = len(result.skipped) - _LISTED_SKIPS
@@ -230,7 +230,7 @@ def _message(item: Judged, *, attributed: bool) -> str:
         return f"access key id of {_owner(record)} found{where}"
     if item.verdict in (Verdict.SECRET, Verdict.SMTP):
         return (f"{what}{encoded}{_pairing(item)}; "
-                + ("not in the ledger" if attributed else "owner unknown (no vault unlocked)"))
+                + ("not in the ledger" if attributed else "owner unknown (not matched to a vault)"))
     if item.verdict is Verdict.EXAMPLE:
         return f"{what}: AWS documentation example or placeholder"
     return what
