@@ -153,7 +153,8 @@ def _docx_seed() -> bytes:
 
 
 def _notebook_seed() -> bytes:
-    cell = {"cell_type": "code", "source": ["key = 'AKIAQQQQQQQQQQQQQQQ7'\n"],
+    fake_key_id = "AKIA" + "Q" * 15 + "7"  # key-shaped, never a real key
+    cell = {"cell_type": "code", "source": [f"key = '{fake_key_id}'\n"],
             "outputs": [{"output_type": "stream", "text": ["aws_secret_access_key=x\n"]}]}
     return json.dumps({"cells": [cell], "nbformat": 4, "metadata": {}}).encode()
 

@@ -106,7 +106,7 @@ def _kind(name: str, head: bytes) -> str:
         return "mbox"
     if suffix in EMAIL_SUFFIXES:
         return "email"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_codec(head):
+    if _utf16(head):
         return "text"
     if _binary(head):
         return "binary file"
@@ -125,6 +125,10 @@ def _binary(head: bytes) -> bool:
         return False
     controls = len(head) - len(head.translate(None, _CONTROL))
     return head.count(0) > max(1, len(head) // 100) or controls > max(2, len(head) // 20)
+
+
+def _utf16(head: bytes) -> bool:
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or bool(_utf16_codec(head))
 
 
 def _utf16_codec(head: bytes) -> str | None:
@@ -155,7 +159,7 @@ def _as_utf8(data: bytes) -> bytes:
 
 
 def _chunks(stream: IO[bytes], head: bytes) -> Iterator[Unit]:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_codec(head):
+    if _utf16(head):
         yield Unit(_as_utf8(head + stream.read()))
         return
     buffer = head + stream.read(CHUNK_BYTES - len(head))
