@@ -244,6 +244,23 @@ def test_rotate_and_history(cli_vault: CliRunner) -> None:
     assert old["replaced_by"] == new_id and old["secret_access_key"] is None
 
 
+def test_text_that_looks_like_markup_is_shown_as_written(cli_vault: CliRunner) -> None:
+    """Rich reads ``[/x]`` as a closing tag and ``[eu]`` as a style: user text must never be
+    parsed as markup (it crashed every table and the add message)."""
+    added = add(cli_vault, "k[/x]", client="ACME [eu]", creation_ticket="OPS-[/b]",
+                iam_groups="")
+    assert added.code == 0, added.stderr
+    assert "added k[/x] " in added.stderr and "ACME [eu]" in added.stderr
+    assert "OPS-[/b]" in added.stderr
+    for args in (("list",), ("show", "k[/x]"), ("history", "k[/x]"), ("log",),
+                 ("check", "--fail-on", "none")):
+        result = cli_vault(*args)
+        assert result.code == 0 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert "k[/x]" in result.stdout, (args, result.stdout)
+    assert "ACME [eu]" in cli_vault("list").stdout
+    assert "History of k[/x]" in cli_vault("history", "k[/x]").stdout
+
+
 def test_check_fail_on(cli_vault: CliRunner) -> None:
     add(cli_vault, iam_groups="")
     report = json.loads(cli_vault("check", "-o", "json", "--fail-on", "none").stdout)

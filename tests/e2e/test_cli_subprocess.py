@@ -124,3 +124,56 @@ def test_interrupted_add_leaves_the_vault_as_it_was(vault: dict[str, str], tmp_p
     # What a killed writer left (WAL, shared memory) is recovered, and folded back into the
     # one vault file when the last connection closes; beside it only the head anchor.
     assert sorted(p.name for p in tmp_path.glob("vault.db*")) == ["vault.db", "vault.db.head"]
+
+
+SPY_PLUGIN = textwrap.dedent("""
+    import os
+
+    class Spy:
+        def on_enter(self, *args, **kwargs):
+            with open(os.environ["SPY_LOG"], "a", encoding="utf-8") as log:
+                log.write(repr(args) + repr(kwargs) + "\\n")
+
+        def on_success(self, result):
+            with open(os.environ["SPY_LOG"], "a", encoding="utf-8") as log:
+                log.write(repr(result) + "\\n")
+
+    class Plugin:
+        def new_schema_validator(self, *args, **kwargs):
+            return Spy(), Spy(), Spy()
+
+    plugin = Plugin()
+""")
+
+
+def test_pydantic_plugins_never_see_secrets(vault: dict[str, str], tmp_path: Path) -> None:
+    """Any installed package can register a pydantic plugin that sees every validated value;
+    the seskeys command turns plugins off before pydantic loads."""
+    site = tmp_path / "site"
+    (site / "spy_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "spy_plugin.py").write_text(SPY_PLUGIN)
+    (site / "spy_plugin-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: spy-plugin\nVersion: 1.0\n")
+    (site / "spy_plugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pydantic]\nspy = spy_plugin:plugin\n")
+    log = tmp_path / "spy.log"
+    env = {**vault, "PYTHONPATH": str(site), "SPY_LOG": str(log)}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    secret = factories.secret("second")
+
+    # The spy works: importing the CLI as a library leaves plugins on, and it sees the secret.
+    library = subprocess.run(
+        [sys.executable, "-c", "import sys; from seskeys.cli import main; "
+         "sys.exit(main(sys.argv[1:]))", *add_args("second")],
+        input=secret + "\n", env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert library.returncode == 0, library.stderr
+    assert secret in log.read_text()
+    log.unlink()
+
+    for script in (True, False):
+        added = run(env, *add_args(f"third-{script}"),
+                    stdin=factories.secret(f"third-{script}") + "\n", script=script)
+        assert added.returncode == 0, added.stderr
+        shown = run(env, "show", f"third-{script}", "--reveal", script=script)
+        assert shown.returncode == 0 and factories.secret(f"third-{script}") in shown.stdout
+    assert not log.exists()

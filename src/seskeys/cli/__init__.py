@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.models import CommandInfo
 
 from seskeys import __version__
 from seskeys import config as cfg
@@ -64,16 +64,27 @@ _CORE_COMMANDS = {
 _ROOT_OPTIONS_WITH_VALUE = ("--vault", "--password-file", "--config")
 
 
-def build_app(modules: tuple[str, ...] = _MODULES) -> typer.Typer:
+def build_app(modules: tuple[str, ...] = _MODULES, only: str | None = None) -> typer.Typer:
     """A new app with the named command modules registered (each call its own, so nothing
-    is shared between runs in one process)."""
+    is shared between runs in one process); with ``only``, just that one command, since
+    typer builds every registered command's options on each run."""
     app = typer.Typer(name="seskeys", help=_HELP, no_args_is_help=True, add_completion=False,
                       pretty_exceptions_enable=False, rich_markup_mode="markdown",
                       context_settings={"help_option_names": ["-h", "--help"]})
     app.callback()(root)
     for name in modules:
         importlib.import_module(f"seskeys.cli.{name}").register(app)
+    if only is not None:
+        app.registered_commands = [c for c in app.registered_commands
+                                   if _command_name(c) == only]
     return app
+
+
+def _command_name(command: CommandInfo) -> str:
+    """The name typer gives a registered command (its function's name, dashed, by default)."""
+    if command.name:
+        return command.name
+    return getattr(command.callback, "__name__", "").replace("_", "-")
 
 
 def _command_word(args: list[str]) -> str | None:
@@ -107,8 +118,9 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
     """Run the CLI in-process and return the exit code (tests call this directly)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    core = _CORE_COMMANDS.get(_command_word(args) or "")
-    app = build_app((core,) if core else _MODULES)
+    word = _command_word(args)
+    core = _CORE_COMMANDS.get(word or "")
+    app = build_app((core,), only=word) if core else build_app()
     try:
         result = app(args=args, prog_name="seskeys", standalone_mode=False, obj=obj)
         if result == _INTERRUPTED:  # typer turns Ctrl-C into 130 without a word
@@ -116,6 +128,8 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
         return int(result) if isinstance(result, int) else 0
     except SeskeysError as exc:
         if debug:
+            import traceback  # only with --debug: costs start-up time
+
             traceback.print_exc()
         print(f"seskeys: error: {exc.message}", file=sys.stderr)
         if exc.hint:

@@ -61,9 +61,9 @@ def _progress(app: AppContext) -> Iterator[ProgressFn | None]:
         yield None
         return
     tasks: dict[str, TaskID] = {}
-    with Progress(SpinnerColumn(), TextColumn("{task.fields[label]}"),
-                  TextColumn("[dim]{task.description}"), TimeElapsedColumn(),
-                  console=app.err, transient=True) as bar:
+    with Progress(SpinnerColumn(), TextColumn("{task.fields[label]}", markup=False),
+                  TextColumn("{task.description}", style="dim", markup=False), TimeElapsedColumn(),
+                  console=app.stderr(), transient=True) as bar:
         def report(label: str, step: str) -> None:
             if label not in tasks:
                 tasks[label] = bar.add_task(step, total=1, label=label)

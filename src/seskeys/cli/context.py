@@ -13,16 +13,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console, RenderableType
 
 from seskeys import config as cfg
 from seskeys.errors import InputError, PasswordUnavailable, VaultLocked
 from seskeys.lifecycle import Actor
 from seskeys.vault import Vault
 from seskeys.vault.local import LocalVault
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 
 def _read_secret_file(path: Path, what: str) -> str:
@@ -48,11 +50,20 @@ def _tty_prompt(prompt: str) -> str:
 
 
 def _stdout_console() -> Console:
-    """Results: on a terminal as wide as it is; piped, wide enough that tables do not fold."""
-    console = Console(soft_wrap=False)
+    """Results: on a terminal as wide as it is; piped, wide enough that tables do not fold.
+    Markup is off: text from records and files is shown as written, never read as styling."""
+    from rich.console import Console
+
+    console = Console(soft_wrap=False, markup=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(soft_wrap=False, width=160)
+        console = Console(soft_wrap=False, markup=False, width=160)
     return console
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, markup=False)
 
 
 @dataclass
@@ -61,29 +72,49 @@ class AppContext:
     password_file: Path | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     stdin: IO[str] = field(default_factory=lambda: sys.stdin)
-    out: Console = field(default_factory=lambda: _stdout_console())
-    err: Console = field(default_factory=lambda: Console(stderr=True))
+    # The consoles are made on first use (rich costs start-up time a one-line command need not
+    # pay); tests and the demo hand in their own.
+    out: Console | None = None
+    err: Console | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     prompt: Callable[[str], str] = field(default=_tty_prompt)
     _vault: Vault | None = None
 
     # -- output ---------------------------------------------------------------------------
 
+    def stdout(self) -> Console:
+        if self.out is None:
+            self.out = _stdout_console()
+        return self.out
+
+    def stderr(self) -> Console:
+        if self.err is None:
+            self.err = _stderr_console()
+        return self.err
+
     def emit(self, value: RenderableType) -> None:
         """Results to stdout: plain text as is, rich renderables through the console."""
         if isinstance(value, str):
-            self.out.file.write(value)
-            self.out.file.flush()
+            stream = self.out.file if self.out is not None else sys.stdout
+            stream.write(value)
+            stream.flush()
         else:
-            self.out.print(value)
+            self.stdout().print(value)
 
-    def say(self, message: str) -> None:
-        """Progress and summaries go to stderr, so stdout stays machine-readable."""
-        self.err.print(message, highlight=False)
+    def say(self, message: str | RenderableType) -> None:
+        """Progress and summaries go to stderr, so stdout stays machine-readable. Text is
+        written as it is (a key name like ``[/x]`` is not markup); styled text comes as a
+        rich ``Text``."""
+        if isinstance(message, str):
+            stream = self.err.file if self.err is not None else sys.stderr
+            stream.write(message + "\n")
+            stream.flush()
+        else:
+            self.stderr().print(message, highlight=False)
 
     @property
     def interactive(self) -> bool:
-        return self.err.is_terminal
+        return self.err.is_terminal if self.err is not None else sys.stderr.isatty()
 
     # -- identity and time ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from seskeys import demo as demo_data
 from seskeys.cli.context import AppContext, app_context
@@ -20,7 +21,7 @@ from seskeys.vault.local import LocalVault
 
 
 def _step(app: AppContext, title: str) -> None:
-    app.say(f"\n[bold]▶ {title}[/bold]")
+    app.say(Text(f"\n▶ {title}", style="bold"))
 
 
 def _run_steps(app: AppContext, tour: AppContext, steps: list[tuple[str, list[str]]]) -> None:
@@ -30,7 +31,7 @@ def _run_steps(app: AppContext, tour: AppContext, steps: list[tuple[str, list[st
         _step(app, title)
         code = main(args, obj=tour)
         if code not in (0, 1):  # 1: findings, which the tour is here to show
-            app.say(f"[red]step failed with exit code {code}[/red]")
+            app.say(Text(f"step failed with exit code {code}", style="red"))
             raise typer.Exit(code)
 
 
@@ -60,7 +61,7 @@ def demo(
         os.chmod(password_file, 0o600)
         vault_path = workdir / "demo-vault.db"
         tour = AppContext(config=app.config.model_copy(update={"vault": vault_path}),
-                          password_file=password_file, out=app.out, err=app.err,
+                          password_file=password_file, out=app.stdout(), err=app.stderr(),
                           clock=app.clock)
         credentials: demo_data.Credentials = {}
         if not ledger_only:
@@ -90,7 +91,7 @@ def demo(
             ("log --verify: the HMAC chain proves the log unbroken", ["log", "--verify"]),
         ])
         if ledger_only:
-            app.say("\n[green]demo finished; the temporary vault was deleted.[/green]")
+            app.say(Text("\ndemo finished; the temporary vault was deleted.", style="green"))
             return
         from seskeys import demo_aws
 
@@ -105,8 +106,9 @@ def demo(
              ["report", "--aws", "--scan", str(leaks), "-o", "html", "--out",
               str(report_path)]),
         ])
-    app.say(f"\n[green]demo finished.[/green] The audit report: [bold]{report_path}[/bold]\n"
-            "The temporary vault and AWS account are gone. Start your own with `seskeys init`.")
+    app.say(Text.assemble(
+        ("\ndemo finished.", "green"), " The audit report: ", (str(report_path), "bold"),
+        "\nThe temporary vault and AWS account are gone. Start your own with `seskeys init`."))
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,6 @@ from seskeys.events import Action
 from seskeys.formats import Output
 from seskeys.formats.csvfmt import to_csv
 from seskeys.formats.jsonfmt import to_json
-from seskeys.formats.table import events_table, record_table, records_table
 from seskeys.formats.views import event_view, record_view, summary_view
 from seskeys.model import Status
 from seskeys.redact import mask_key_id
@@ -139,6 +138,8 @@ def list_(
     elif fmt is Output.CSV:
         app.emit(to_csv(rows, list(rows[0]) if rows else ["key_name"]))
     else:
+        from seskeys.formats.table import records_table  # rich: only when a table is shown
+
         app.emit(records_table(rows))
 
 
@@ -166,7 +167,12 @@ def show(
         else:
             record = lifecycle.find(vault, name)
     view = record_view(record, reveal=reveal)
-    app.emit(to_json(view) if fmt is Output.JSON else record_table(view))
+    if fmt is Output.JSON:
+        app.emit(to_json(view))
+        return
+    from seskeys.formats.table import record_table  # rich: only when a table is shown
+
+    app.emit(record_table(view))
 
 
 def copy(
@@ -252,6 +258,8 @@ def history(
         from seskeys.formats.jsonfmt import to_jsonl
         app.emit(to_jsonl(event_view(e) for e in events))
     else:
+        from seskeys.formats.table import events_table  # rich: only when a table is shown
+
         app.emit(events_table(events, title=f"History of {record.key_name}"))
 
 

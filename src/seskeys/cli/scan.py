@@ -133,7 +133,7 @@ def _progress(app: AppContext) -> AbstractContextManager[Progress | None]:
     if not app.interactive:
         return nullcontext()
     return Progress(TextColumn("scanning {task.completed:,.0f} bytes"), TimeElapsedColumn(),
-                    console=app.err, transient=True)
+                    console=app.stderr(), transient=True)
 
 
 def _advance(progress: Progress | None) -> Any:

@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
+from seskeys.formats.table import cells
 from seskeys.interop.lastpass_import import ImportReport, Outcome, RowResult
 from seskeys.interop.lastpass_note import BODY_FIELDS, lastpass_date
 from seskeys.interop.lastpass_sync import SyncItem
@@ -103,8 +105,8 @@ def import_table(report: ImportReport) -> Table:
     for col in ("line", "name", "kind", "outcome", "key", "reason / warnings"):
         table.add_column(col, overflow="fold")
     for r in report.rows:
-        table.add_row(str(r.line), r.name, r.kind, _outcome(report, r), r.access_key_id,
-                      _reason(r))
+        table.add_row(*cells(str(r.line), r.name, r.kind, _outcome(report, r),
+                             r.access_key_id, _reason(r)))
     return table
 
 
@@ -130,9 +132,9 @@ def sync_view(items: Sequence[SyncItem]) -> list[dict[str, str]]:
 
 
 def sync_table(items: Sequence[SyncItem], title: str) -> Table:
-    table = Table(title=title)
+    table = Table(title=Text(title))
     for col in ("key_name", "access_key_id", "state", "fields", "done", "detail"):
         table.add_column(col, overflow="fold")
     for view in sync_view(items):
-        table.add_row(*view.values())
+        table.add_row(*cells(*view.values()))
     return table

@@ -18,19 +18,25 @@ _SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red",
 _STATUS_STYLE = {"active": "green", "inactive": "yellow", "revoked": "dim"}
 
 
+def cells(*values: str | Text) -> list[Text]:
+    """Table cells as literal text: a value from a record or a file, such as ``[/x]``, is
+    shown as written, never read as rich markup."""
+    return [v if isinstance(v, Text) else Text(v) for v in values]
+
+
 def records_table(rows: Sequence[Mapping[str, Any]]) -> Table:
     table = Table(title=f"{len(rows)} record(s)", title_justify="left")
     for column in ("Key name", "Client", "Status", "Access key", "Created", "Age (d)",
                    "Rotation due", "Region"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r["key_name"], r["client"],
+        table.add_row(*cells(r["key_name"], r["client"],
                       Text(r["status"], style=_STATUS_STYLE.get(r["status"], "")),
                       r["access_key_id"], r["created_on"],
                       "" if r["age_days"] is None else str(r["age_days"]),
                       r["rotation_due"] or (f"revoked {r['revoked_on']}" if r["revoked_on"]
                                             else ""),
-                      r["ses_region"] or "")
+                      r["ses_region"] or ""))
     return table
 
 
@@ -43,17 +49,17 @@ def record_table(view: Mapping[str, Any]) -> Table:
         shown = ", ".join(value) if isinstance(value, list) else ("" if value is None
                                                                     else str(value))
         label = spec.label + (" *" if spec.extension else "")
-        table.add_row(label, shown)
+        table.add_row(*cells(label, shown))
     return table
 
 
 def events_table(events: Iterable[Event], title: str = "Event log") -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     for column in ("#", "When (UTC)", "Actor", "Action", "Ticket", "Key", "What changed"):
         table.add_column(column, overflow="fold")
     for e in events:
-        table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
-                      e.ticket or "", e.key_name or "", change_text(e))
+        table.add_row(*cells(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+                             e.ticket or "", e.key_name or "", change_text(e)))
     return table
 
 
@@ -70,12 +76,12 @@ def findings_table(report: CheckReport) -> Table:
             subject = f"{subject} ({f.key_id})"
         if f.account:
             subject = f"{f.account}: {subject}"
-        table.add_row(Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]), f.check_id,
-                      subject, *((place(f),) if located else ()), f.message,
-                      f.remediation)
+        table.add_row(*cells(Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]),
+                             f.check_id, subject, *((place(f),) if located else ()), f.message,
+                             f.remediation))
     for s in report.skipped:
-        table.add_row(Text(s.outcome.value, style="magenta"), s.check_id, "",
-                      *(("",) if located else ()), s.reason, "")
+        table.add_row(*cells(Text(s.outcome.value, style="magenta"), s.check_id, "",
+                             *(("",) if located else ()), s.reason, ""))
     return table
 
 
