@@ -16,7 +16,7 @@ from pathlib import Path
 from seskeys import demo, lifecycle
 from seskeys.lifecycle import Actor
 from seskeys.vault import crypto
-from seskeys.vault.local import LocalVault
+from seskeys.vault.local import PAGE_SIZE, LocalVault
 
 PASSWORD = "reliability-suite-password"
 NEW_PASSWORD = "reliability-suite-new-password"
@@ -29,12 +29,14 @@ class Secrets:
     values: tuple[str, ...]
 
 
-def build_vault(path: Path, records: int = 8) -> Secrets:
-    """A vault (insecure-test KDF) with live, revoked and rotated records."""
+def build_vault(path: Path, records: int = 8, page_size: int = PAGE_SIZE) -> Secrets:
+    """A vault (insecure-test KDF) with live, revoked and rotated records; a small
+    ``page_size`` spreads even a few records over several summary pages."""
     today = datetime.now(UTC).date()
     actor = Actor(name="reliability@suite", today=today)
     secrets: list[str] = []
-    vault = LocalVault.create(path, PASSWORD, crypto.insecure_test_params(), actor=actor.name)
+    vault = LocalVault.create(path, PASSWORD, crypto.insecure_test_params(), actor=actor.name,
+                              page_size=page_size)
     try:
         for i in range(records):
             secret = demo.random_secret()

@@ -1,10 +1,10 @@
 """Tamper: damage a populated vault file and check every read is identical or a clean exit 4.
 
 Random single-byte flips (one per copy) anywhere in the file, then structured attacks: two
-records' rows swapped, an old row replayed, the file truncated, a hot journal deleted, and a
-header whose KDF parameters were lowered. For each damaged copy `list`, `show` and
-`log --verify` must print exactly what they print for the untouched vault, or fail with exit 4;
-never other data, never an empty list, never a traceback.
+records' bodies swapped, two summary pages swapped, an old row or an old summary page replayed,
+the file truncated, a hot journal deleted, and a header whose KDF parameters were lowered. For
+each damaged copy `list`, `show` and `log --verify` must print exactly what they print for the
+untouched vault, or fail with exit 4; never other data, never an empty list, never a traceback.
 """
 
 from __future__ import annotations
@@ -72,21 +72,35 @@ def _sql(path: Path, statement: str, args: tuple[object, ...] = ()) -> list[tupl
 
 
 def _swap_rows(path: Path) -> None:
-    rows = _sql(path, "SELECT id, summary, body FROM records ORDER BY id LIMIT 2")
-    (a, sa, ba), (b, sb, bb) = rows
-    _sql(path, "UPDATE records SET summary=?, body=? WHERE id=?", (sb, bb, a))
-    _sql(path, "UPDATE records SET summary=?, body=? WHERE id=?", (sa, ba, b))
+    """Every record's body moved to the next row, so whichever record is read got another's."""
+    rows = _sql(path, "SELECT id, body FROM records ORDER BY id")
+    for (record_id, _), (_, body) in zip(rows, rows[1:] + rows[:1], strict=True):
+        _sql(path, "UPDATE records SET body=? WHERE id=?", (body, record_id))
+
+
+def _swap_pages(path: Path) -> None:
+    (pa, ba), (pb, bb) = _sql(path, "SELECT page, blob FROM pages ORDER BY page LIMIT 2")
+    _sql(path, "UPDATE pages SET blob=? WHERE page=?", (bb, pa))
+    _sql(path, "UPDATE pages SET blob=? WHERE page=?", (ba, pb))
 
 
 def _replay_row(path: Path, stale: Path) -> None:
     """Put back the row of client0-key0 as it was before an edit."""
-    columns = "version, event_seq, name_tag, akid_tag, summary, body"
+    columns = "version, event_seq, page, name_tag, akid_tag, body"
     old = {r[0]: r[1:] for r in _sql(stale, f"SELECT id, {columns} FROM records")}
     new = {r[0]: r[1:] for r in _sql(path, f"SELECT id, {columns} FROM records")}
     changed = [rid for rid in new if old.get(rid) != new[rid]]
     for rid in changed:
         sets = ", ".join(f"{c} = ?" for c in columns.split(", "))
         _sql(path, f"UPDATE records SET {sets} WHERE id = ?", (*old[rid], rid))
+
+
+def _replay_page(path: Path, stale: Path) -> None:
+    """Put back the summary page of client0-key0 as it was before an edit."""
+    old = dict(_sql(stale, "SELECT page, blob FROM pages"))
+    for page, blob in _sql(path, "SELECT page, blob FROM pages"):
+        if old.get(page) != blob:
+            _sql(path, "UPDATE pages SET blob = ? WHERE page = ?", (old[page], page))
 
 
 def _truncate(path: Path) -> None:
@@ -109,7 +123,7 @@ def run(flips: int = 1000, seed: int = 20261203) -> TamperResult:
         pw = work / "password"
         pw.write_text(PASSWORD + "\n")
         base = work / "base.db"
-        build_vault(base)
+        build_vault(base, records=8, page_size=3)  # several summary pages
         baselines = [inprocess.run(cmd, base, pw) for cmd in COMMANDS]
         if any(b.code != 0 for b in baselines):
             raise RuntimeError("the untouched vault does not read cleanly")
@@ -125,7 +139,8 @@ def run(flips: int = 1000, seed: int = 20261203) -> TamperResult:
                 _judge(result, f"flip #{i} at byte {offset}: {' '.join(cmd)}",
                        inprocess.run(cmd, copy, pw), baseline.stdout)
         structured: dict[str, Callable[[Path], None]] = {
-            "rows swapped": _swap_rows, "file truncated": _truncate,
+            "bodies swapped": _swap_rows, "pages swapped": _swap_pages,
+            "file truncated": _truncate,
             "KDF header lowered": _lower_kdf,
         }
         stale = work / "stale.db"
@@ -149,6 +164,12 @@ def run(flips: int = 1000, seed: int = 20261203) -> TamperResult:
                            inprocess.run(cmd, copy, pw), b.stdout)
                     for cmd, b in zip(COMMANDS, edited_baselines, strict=True)}
         result.structured["old row replayed"] = ", ".join(sorted(verdicts))
+        shutil.copy(edited, copy)
+        _replay_page(copy, stale)
+        verdicts = {_judge(result, f"old summary page replayed: {' '.join(cmd)}",
+                           inprocess.run(cmd, copy, pw), b.stdout)
+                    for cmd, b in zip(COMMANDS, edited_baselines, strict=True)}
+        result.structured["old summary page replayed"] = ", ".join(sorted(verdicts))
         result.structured["WAL deleted after a crash"] = _wal_deleted(result, work, pw)
     return result
 

@@ -12,7 +12,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-RECORD_COLUMNS = ("id", "version", "event_seq", "name_tag", "akid_tag", "summary", "body")
+RECORD_COLUMNS = ("id", "version", "event_seq", "page", "name_tag", "akid_tag", "body")
 
 
 def _db(path: Path) -> sqlite3.Connection:
@@ -45,6 +45,15 @@ def write_record_row(path: Path, row: dict[str, Any]) -> None:
     sets = ", ".join(f"{c} = ?" for c in RECORD_COLUMNS[1:])
     execute(path, f"UPDATE records SET {sets} WHERE id = ?",  # noqa: S608
             [row[c] for c in RECORD_COLUMNS[1:]] + [row["id"]])
+
+
+def page_blob(path: Path, page: int) -> bytes:
+    blob: bytes = query(path, "SELECT blob FROM pages WHERE page = ?", (page,))[0][0]
+    return blob
+
+
+def set_page_blob(path: Path, page: int, blob: bytes) -> None:
+    execute(path, "UPDATE pages SET blob = ? WHERE page = ?", (blob, page))
 
 
 def flip_column(path: Path, table: str, column: str, where: str, args: Sequence[Any],

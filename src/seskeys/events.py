@@ -32,6 +32,7 @@ class Action(StrEnum):
     AWS_PROVISION = "aws-provision"
     AWS_ROTATE = "aws-rotate"
     AWS_REVOKE = "aws-revoke"
+    UPGRADE = "upgrade"  # the vault file brought to a newer on-disk format
 
 
 class Change(BaseModel):

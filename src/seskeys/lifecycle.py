@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from seskeys import model
 from seskeys import validators as v
-from seskeys.errors import Conflict, InputError, NotFound, ValidationFailed
+from seskeys.errors import Conflict, InputError, IntegrityError, NotFound, ValidationFailed
 from seskeys.events import Action, Change, EventDraft
 from seskeys.model import KeyRecord, Status
 from seskeys.redact import mask_key_id
@@ -57,8 +57,12 @@ def find(vault: Vault, name: str) -> KeyRecord:
     name = name.strip()
     candidates = (vault.by_access_key_id(name) if v.ACCESS_KEY_ID.fullmatch(name)
                   else vault.by_name(name))
-    if not candidates:
-        vault.summaries()  # a miss is rare: prove no row was removed before saying so
+    if not candidates:  # a miss is rare: prove no row was removed and no index damaged
+        wanted = name.casefold()
+        if any(s.access_key_id == name or s.key_name.strip().casefold() == wanted
+               for s in vault.summaries()):
+            raise IntegrityError(f"the vault's index does not find {v.shown(name)}, but a "
+                                 "record holds it: the index is damaged")
         raise NotFound(f"no record named {v.shown(name)}",
                        hint="`seskeys list` shows the key names")
     # The record holding the name first; a retiring one (mid-rotation) only when none does.

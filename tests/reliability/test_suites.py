@@ -21,8 +21,8 @@ def test_damaged_vault_reads_identically_or_fails_cleanly() -> None:
     assert result.copies == 60
     assert result.bad == 0, result.problems
     assert result.clean_errors > 0  # the flips did reach data that matters
-    for attack in ("rows swapped", "file truncated", "KDF header lowered", "old row replayed",
-                   "WAL deleted after a crash"):
+    for attack in ("bodies swapped", "pages swapped", "file truncated", "KDF header lowered",
+                   "old row replayed", "old summary page replayed", "WAL deleted after a crash"):
         assert "exit 4" in result.structured[attack]
 
 

@@ -42,11 +42,20 @@ def _assert_clean_integrity_error(copy: Path, pw: Path, *cmds: list[str]) -> Non
         assert outcome.stderr.count("\n") <= 2
 
 
-def test_text_column_that_is_not_utf8_is_an_integrity_error(damaged: tuple[Path, Path]
+def _assert_list_unchanged(base: Path, copy: Path, pw: Path) -> None:
+    """`list` reads the summary pages only: damage to a record row leaves it honest."""
+    honest = inprocess.run(["list", "-o", "json"], base, pw)
+    assert inprocess.run(["list", "-o", "json"], copy, pw) == honest
+
+
+def test_text_column_that_is_not_utf8_is_an_integrity_error(base: Path,
+                                                             damaged: tuple[Path, Path]
                                                              ) -> None:
     copy, pw = damaged
     _sql(copy, "UPDATE records SET id = CAST(X'C5C5' AS TEXT) WHERE rowid = 1")
-    _assert_clean_integrity_error(copy, pw, ["list"], ["log", "--verify"])
+    _assert_clean_integrity_error(copy, pw, ["show", "client0-key0"], ["log", "--verify"],
+                                  ["check"])
+    _assert_list_unchanged(base, copy, pw)
 
 
 def test_sealed_state_that_is_not_hex_is_an_integrity_error(damaged: tuple[Path, Path]) -> None:
@@ -77,7 +86,9 @@ def test_damaged_name_index_is_not_reported_as_a_missing_record(damaged: tuple[P
 
 
 def test_event_row_with_a_non_integer_sequence_breaks_the_log_cleanly(
-        damaged: tuple[Path, Path]) -> None:
+        base: Path, damaged: tuple[Path, Path]) -> None:
     copy, pw = damaged
     _sql(copy, "UPDATE records SET event_seq = X'D006AB' WHERE rowid = 2")
-    _assert_clean_integrity_error(copy, pw, ["log", "--verify"], ["list"])
+    _assert_clean_integrity_error(copy, pw, ["log", "--verify"], ["show", "client1-key1"],
+                                  ["check"])
+    _assert_list_unchanged(base, copy, pw)

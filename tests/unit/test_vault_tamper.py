@@ -41,30 +41,32 @@ class Built:
     a: str
     b: str
     a_before_edit: dict[str, Any]
+    page_before_edit: bytes
     honest: dict[str, Result]
 
 
-def _build(path: Path) -> tuple[str, str, dict[str, Any]]:
+def _build(path: Path) -> tuple[str, str, dict[str, Any], bytes]:
+    """Alpha and bravo, one summary page each (page size 1), then alpha edited."""
     actor = Actor(name="tester@host", today=TODAY)
     vault = LocalVault.create(path, PASSWORD, crypto.insecure_test_params(), actor="tester@host",
-                              clock=lambda: NOW)
+                              clock=lambda: NOW, page_size=1)
     a = lifecycle.add(vault, factories.record_input("alpha"), actor)
     b = lifecycle.add(vault, factories.record_input("bravo"), actor)
     vault.close()
-    before = t.record_row(path, a.id)
+    before, page_before = t.record_row(path, a.id), t.page_blob(path, 0)
     vault = LocalVault.open(path, PASSWORD, clock=lambda: NOW)
     lifecycle.edit(vault, "alpha", {"notes": "moved to the new CRM"}, actor, ticket="OPS-2")
     vault.close()
-    return a.id, b.id, before
+    return a.id, b.id, before, page_before
 
 
 @pytest.fixture
 def built(cli: CliRunner, tmp_path: Path) -> Built:
     path = tmp_path / "cli-vault.db"
-    a, b, before = _build(path)
+    a, b, before, page_before = _build(path)
     honest = {name: cli(*args) for name, args in READS.items()}
     assert all(r.code == 0 for r in honest.values()), {n: r.stderr for n, r in honest.items()}
-    return Built(path, a, b, before, honest)
+    return Built(path, a, b, before, page_before, honest)
 
 
 def _swap(path: Path, a: str, b: str, column: str) -> None:
@@ -74,21 +76,34 @@ def _swap(path: Path, a: str, b: str, column: str) -> None:
     t.write_record_row(path, row_b)
 
 
-def _from_other_vault(built: Built, tmp: Path) -> None:
-    """The same record id in another vault (say a backup of a colleague's), blob copied over."""
+def _other_vault(built: Built, tmp: Path) -> Path:
+    """Another vault (say a backup of a colleague's) holding a record with alpha's id."""
     other = tmp / "other.db"
     vault = LocalVault.create(other, PASSWORD, crypto.insecure_test_params(), actor="x",
-                              clock=lambda: NOW)
+                              clock=lambda: NOW, page_size=1)
     record = factories.record_input("alpha")
     record["id"] = built.a
     from seskeys import model
     vault.commit(lifecycle.VaultChange([model.build(record)], lifecycle.EventDraft(
         action="add", actor="x")))
     vault.close()
+    return other
+
+
+def _body_from_other_vault(built: Built, tmp: Path) -> None:
     mine = t.record_row(built.path, built.a)
-    theirs = t.record_row(other, built.a)
-    mine["body"], mine["summary"] = theirs["body"], theirs["summary"]
+    mine["body"] = t.record_row(_other_vault(built, tmp), built.a)["body"]
     t.write_record_row(built.path, mine)
+
+
+def _page_from_other_vault(built: Built, tmp: Path) -> None:
+    t.set_page_blob(built.path, 0, t.page_blob(_other_vault(built, tmp), 0))
+
+
+def _swap_pages(built: Built) -> None:
+    first, second = t.page_blob(built.path, 0), t.page_blob(built.path, 1)
+    t.set_page_blob(built.path, 0, second)
+    t.set_page_blob(built.path, 1, first)
 
 
 def _downgrade(built: Built, profile: str) -> None:
@@ -111,22 +126,24 @@ Tamper = Callable[[Built, Path], None]
 CASES: dict[str, tuple[Tamper, tuple[str, ...], str]] = {
     "record-body-byte": (lambda b, _: t.flip_column(b.path, "records", "body", "id = ?", (b.a,)),
                          ("show-a",), "record"),
-    "record-summary-byte": (lambda b, _: t.flip_column(b.path, "records", "summary", "id = ?",
-                                                       (b.b,), index=20), ("list",), "record"),
+    "summary-page-byte": (lambda b, _: t.flip_column(b.path, "pages", "blob", "page = 1", (),
+                                                     index=20), ("list",), "summary page"),
     "event-blob-byte": (lambda b, _: t.flip_column(b.path, "events", "body", "seq = 2", ()),
                         ("log", "verify", "history"), "event 2"),
     "event-mac-byte": (lambda b, _: t.flip_column(b.path, "events", "mac", "seq = 3", ()),
                        ("log", "verify"), "event 3"),
     "name-tag-byte": (lambda b, _: t.flip_column(b.path, "records", "name_tag", "id = ?",
-                                                 (b.a,)), ("list", "show-a"), "record"),
+                                                 (b.a,)), ("show-a",), "record"),
     "key-id-tag-byte": (lambda b, _: t.flip_column(b.path, "records", "akid_tag", "id = ?",
-                                                   (b.b,)), ("list", "show-by-key-id"), "record"),
+                                                   (b.b,)), ("show-by-key-id",), "record"),
     "version-column": (lambda b, _: t.execute(b.path, "UPDATE records SET version = version + 1 "
-                                              "WHERE id = ?", (b.a,)), ("list", "show-a"),
+                                              "WHERE id = ?", (b.a,)), ("show-a", "verify"),
                        "record"),
     "event-seq-column": (lambda b, _: t.execute(b.path, "UPDATE records SET event_seq = 2 "
-                                                "WHERE id = ?", (b.a,)), ("list", "show-a"),
+                                                "WHERE id = ?", (b.a,)), ("show-a", "verify"),
                          "record"),
+    "page-column": (lambda b, _: t.execute(b.path, "UPDATE records SET page = 1 WHERE id = ?",
+                                           (b.a,)), ("show-a", "verify"), "record"),
     "header-salt": (lambda b, _: t.set_meta(b.path, "kdf", {**t.meta(b.path, "kdf"), "salt": (
         "00" + t.meta(b.path, "kdf")["salt"][2:])}), ALL, "header"),
     "header-vault-id": (lambda b, _: t.set_meta(b.path, "vault_id", "0" * 32), ALL, "header"),
@@ -138,11 +155,15 @@ CASES: dict[str, tuple[Tamper, tuple[str, ...], str]] = {
         t.meta(b.path, "state")[:-2] + "00")), ("list", "log", "verify"), "state"),
     "body-swapped-between-rows": (lambda b, _: _swap(b.path, b.a, b.b, "body"),
                                   ("show-a", "show-b"), "record"),
-    "summary-swapped-between-rows": (lambda b, _: _swap(b.path, b.a, b.b, "summary"),
-                                     ("list",), "record"),
-    "blob-from-another-vault": (_from_other_vault, ("list", "show-a"), "record"),
+    "summary-pages-swapped": (lambda b, _: _swap_pages(b), ("list", "verify"), "summary page"),
+    "body-from-another-vault": (_body_from_other_vault, ("show-a",), "record"),
+    "page-from-another-vault": (_page_from_other_vault, ("list", "verify"), "summary page"),
     "replayed-old-row": (lambda b, _: t.write_record_row(b.path, b.a_before_edit),
-                         ("list", "show-a", "verify"), "record"),
+                         ("show-a", "verify"), "record"),
+    "replayed-old-page": (lambda b, _: t.set_page_blob(b.path, 0, b.page_before_edit),
+                          ("list", "verify"), "summary page"),
+    "deleted-page-row": (lambda b, _: t.execute(b.path, "DELETE FROM pages WHERE page = 1"),
+                         ("list", "verify"), "summary page"),
     "replayed-old-row-and-index": (lambda b, _: (
         t.write_record_row(b.path, b.a_before_edit),
         t.execute(b.path, "DELETE FROM event_records WHERE seq = 4")), ("verify",), "record"),
@@ -186,7 +207,7 @@ def standard_vault(tmp_path: Path) -> Built:
     params = crypto.KdfParams(crypto.MIN_MEMORY_KIB, crypto.MIN_TIME_COST,
                               crypto.MIN_PARALLELISM, b"s" * 16)
     LocalVault.create(path, PASSWORD, params, actor="x").close()
-    return Built(path, "", "", {}, {})
+    return Built(path, "", "", {}, b"", {})
 
 
 def test_downgraded_kdf_header_is_refused_even_with_a_valid_checksum(
@@ -238,14 +259,16 @@ def test_flipped_byte_in_the_file_where_a_record_lives(built: Built, cli: CliRun
     assert f"record {built.b} failed authentication" in result.stderr
 
 
-@pytest.mark.parametrize("case", ["record-body-byte", "record-summary-byte",
-                                  "body-swapped-between-rows", "summary-swapped-between-rows",
-                                  "blob-from-another-vault"])
+@pytest.mark.parametrize("case", ["record-body-byte", "summary-page-byte",
+                                  "body-swapped-between-rows", "summary-pages-swapped",
+                                  "body-from-another-vault", "page-from-another-vault",
+                                  "replayed-old-page", "deleted-page-row"])
 def test_check_authenticates_every_blob(case: str, built: Built, cli: CliRunner,
                                         tmp_path: Path) -> None:
     """`check` is the whole-vault proof: a damaged blob, even one only `list` reads, is exit 4
     there, never a clean bill of health."""
-    CASES[case][0](built, tmp_path)
+    inject, _, names = CASES[case]
+    inject(built, tmp_path)
     result = cli("check", "-o", "json")
     assert result.code == 4, result.stderr + result.stdout
-    assert "record" in result.stderr and result.stdout == ""
+    assert names in result.stderr and result.stdout == ""

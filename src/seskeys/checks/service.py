@@ -38,8 +38,8 @@ def check_ledger(vault: Vault, config: Config, now: datetime) -> CheckReport:
     authentic (an audit must not pass on a partially rolled-back or damaged vault)."""
     proof = vault.verify()
     if not proof.ok:
-        raise IntegrityError(f"event log broken at event {proof.first_bad_seq}: {proof.problem}",
-                             hint="run `seskeys log --verify`")
+        raise IntegrityError(f"vault verification failed at event {proof.first_bad_seq}: "
+                             f"{proof.problem}", hint="run `seskeys log --verify`")
     context = LedgerContext(records=_authenticated_records(vault), today=now.date(),
                             vault=vault.info(), log=proof)
     return run_checks(CHECKS, context, taken_at=now, scope="ledger",

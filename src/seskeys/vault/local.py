@@ -3,16 +3,27 @@ transaction.
 
 Tables:
   meta(key, value)            header (format, version, vault id, KDF, wrapped data key) and the
-                              sealed state (record count, head of the event chain)
-  records(id, version, event_seq, name_tag, akid_tag, summary, body)
+                              sealed state (record count, head of the event chain, page size
+                              and the generation of every summary page)
+  records(id, version, event_seq, page, name_tag, akid_tag, body)
+  pages(page, blob)           the summaries `list` shows, up to the page size per page
   events(seq, record_id, mac, body)
   event_records(record_id, seq)   which events wrote which records
 
-``summary`` and ``body`` are AES-256-GCM blobs whose associated data binds them to the vault, the
-row id, its version, the event that wrote it and its lookup tags; ``name_tag``/``akid_tag`` are
-keyed hashes for O(1) lookups, authenticated by that associated data (reads never re-hash them).
-A record row is checked against the newest event naming it, so an old row replayed in place of a
-newer one is caught (and `verify` re-derives that index from the sealed events).
+Every blob is AES-256-GCM. A body's associated data binds it to the vault, the row id, its
+version, the event that wrote it, its summary page and its lookup tags; ``name_tag`` and
+``akid_tag`` are keyed hashes for O(1) lookups, authenticated by that associated data (reads
+never re-hash them). A record row is checked against the newest event naming it, so an old row
+replayed in place of a newer one is caught (and `verify` re-derives that index from the sealed
+events).
+
+Summaries live in pages, so listing 100k records opens a few hundred small blobs instead of
+reading 100k rows that also hold the bodies, while a write still touches one row and one page
+(its cost does not grow with the vault). A page's associated data names its number and its
+generation; the sealed state holds every page's generation and each write raises it, so a page
+swapped with another, copied from another vault or replayed from an older copy fails
+authentication.
+
 Journal mode is WAL with full sync: one fsync per commit (DELETE mode needs several), a crash
 leaves the previous or the next state, and closing the last connection folds the WAL back into
 the one vault file.
@@ -22,12 +33,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,22 +60,26 @@ from seskeys.vault import Change, VaultInfo
 from seskeys.vault import crypto as c
 
 FORMAT = "seskeys-vault"
-FORMAT_VERSION = 1
-# Ordered upgrade steps: UPGRADES[n] turns a version-n file into version n+1.
-UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {}
+FORMAT_VERSION = 2
+# Summaries per page: a write re-seals one page (about 30 kB at this size); listing opens
+# count / PAGE_SIZE pages.
+PAGE_SIZE = 256
 
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_RECORDS = """
 CREATE TABLE records (
     id TEXT PRIMARY KEY, version INTEGER NOT NULL, event_seq INTEGER NOT NULL,
-    name_tag BLOB NOT NULL, akid_tag BLOB NOT NULL, summary BLOB NOT NULL, body BLOB NOT NULL);
+    page INTEGER NOT NULL, name_tag BLOB NOT NULL, akid_tag BLOB NOT NULL, body BLOB NOT NULL);
 CREATE INDEX records_name ON records(name_tag);
 CREATE INDEX records_akid ON records(akid_tag);
+CREATE TABLE pages (page INTEGER PRIMARY KEY, blob BLOB NOT NULL);
+"""
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE events (
     seq INTEGER PRIMARY KEY, record_id TEXT, mac BLOB NOT NULL, body BLOB NOT NULL);
 CREATE TABLE event_records (
     record_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (record_id, seq)) WITHOUT ROWID;
-"""
+""" + _RECORDS
 
 Clock = Callable[[], datetime]
 
@@ -76,9 +93,21 @@ def _summary_list() -> TypeAdapter[list[RecordSummary]]:
     return TypeAdapter(list[RecordSummary])
 
 
-@functools.cache
-def _summary() -> TypeAdapter[RecordSummary]:
-    return TypeAdapter(RecordSummary)
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Building 100k summaries would start the cyclic collector hundreds of times, each pass
+    walking every object built so far; tuples of text and dates hold no cycles to collect."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _statements(script: str) -> list[str]:
+    return [s for s in script.split(";") if s.strip()]
 
 
 class _Keys:
@@ -89,6 +118,17 @@ class _Keys:
         self.chain = c.subkey(data_key, "event-chain")
         self.index = c.subkey(data_key, "name-index")
         self.fingerprint = c.subkey(data_key, "fingerprint")
+
+
+@dataclass
+class _Txn:
+    """One write transaction: the sealed state read once, each touched page decoded once and
+    re-sealed once, when the transaction ends."""
+
+    conn: sqlite3.Connection
+    state: dict[str, Any]
+    pages: dict[int, list[RecordSummary]] = field(default_factory=dict)
+    dirty: set[int] = field(default_factory=set)
 
 
 def _header_ad(header: dict[str, Any]) -> bytes:
@@ -146,7 +186,8 @@ class LocalVault:
 
     @classmethod
     def create(cls, path: Path, password: str, params: c.KdfParams, *, actor: str,
-               clock: Clock = utc_now, busy_timeout: float = 5.0) -> LocalVault:
+               clock: Clock = utc_now, busy_timeout: float = 5.0,
+               page_size: int = PAGE_SIZE) -> LocalVault:
         path = Path(path)
         if path.exists():
             raise Conflict(f"{path} already exists", hint="choose another --vault path")
@@ -161,7 +202,7 @@ class LocalVault:
             wrapped = c.wrap_key(c.derive_kek(password, params), data_key, _header_ad(header))
             with _db_errors(path):
                 conn.execute("BEGIN IMMEDIATE")
-                for statement in filter(str.strip, _SCHEMA.split(";")):
+                for statement in _statements(_SCHEMA):
                     conn.execute(statement)
                 for key, value in header.items():
                     conn.execute("INSERT INTO meta VALUES (?, ?)", (key, json.dumps(value)))
@@ -171,7 +212,10 @@ class LocalVault:
                              (json.dumps(_header_sum(header, wrapped)),))
                 conn.execute("COMMIT")
             vault = cls(path, conn, header, data_key, clock)
-            vault.log(EventDraft(action=Action.INIT, actor=actor, detail=params.describe()))
+            with vault._write() as txn:
+                txn.state["page_size"] = page_size
+                vault._append_event(txn, EventDraft(action=Action.INIT, actor=actor,
+                                                    detail=params.describe()))
             return vault
         except BaseException:
             with contextlib.suppress(OSError):
@@ -193,9 +237,12 @@ class LocalVault:
         header, wrapped = cls._read_header(path, meta)
         params = c.KdfParams.from_json(header["kdf"])
         c.check_kdf_strength(params)
-        data_key = c.unwrap_key(c.derive_kek(password, params), wrapped, _header_ad(header))
+        kek = c.derive_kek(password, params)
+        data_key = c.unwrap_key(kek, wrapped, _header_ad(header))
         vault = cls(path, conn, header, data_key, clock)
         vault._check_anchor()
+        if header["format_version"] < FORMAT_VERSION:
+            vault._upgrade(kek)
         return vault
 
     @staticmethod
@@ -216,25 +263,53 @@ class LocalVault:
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise IntegrityError(f"{path}: vault format {version!r} is newer than this seskeys "
                                  "understands", hint="upgrade seskeys")
-        if version < FORMAT_VERSION:
-            raise InputError(f"{path}: vault format {version} needs an upgrade step",
-                             hint="run the newer seskeys' `seskeys upgrade`")
+        if version < FORMAT_VERSION and any(v not in UPGRADES
+                                            for v in range(version, FORMAT_VERSION)):
+            raise InputError(f"{path}: vault format {version} is too old for this seskeys "
+                             "to upgrade", hint="open it with an older seskeys first")
         if not isinstance(header["kdf"], dict):
             raise IntegrityError(f"{path}: vault header KDF is unreadable")
         return header, wrapped
+
+    def _upgrade(self, kek: bytes) -> None:
+        """Bring an older file to FORMAT_VERSION in one transaction, logged as an event: a
+        crash leaves the old format, never a mix."""
+        old = self._header["format_version"]
+        header = dict(self._header, format_version=FORMAT_VERSION)
+        wrapped = c.wrap_key(kek, self._data_key, _header_ad(header))
+        with self._write() as txn:
+            current = json.loads(txn.conn.execute(
+                "SELECT value FROM meta WHERE key='format_version'").fetchone()[0])
+            if current != old:
+                raise VaultBusy("another seskeys process upgraded the vault just now",
+                                hint="run the command again")
+            for version in range(old, FORMAT_VERSION):
+                UPGRADES[version](self, txn)
+            self._write_header(txn.conn, header, wrapped)
+            self._append_event(txn, EventDraft(
+                action=Action.UPGRADE, actor="seskeys",
+                detail=f"vault format {old} -> {FORMAT_VERSION}"))
+        self._header = header
+        with contextlib.suppress(sqlite3.Error):  # only returns the old tables' space
+            self._conn.execute("VACUUM")
+
+    @staticmethod
+    def _write_header(conn: sqlite3.Connection, header: dict[str, Any], wrapped: bytes) -> None:
+        for key in ("format_version", "kdf"):
+            conn.execute("UPDATE meta SET value=? WHERE key=?", (json.dumps(header[key]), key))
+        conn.execute("UPDATE meta SET value=? WHERE key='wrapped_key'",
+                     (json.dumps(wrapped.hex()),))
+        conn.execute("UPDATE meta SET value=? WHERE key='header_sum'",
+                     (json.dumps(_header_sum(header, wrapped)),))
 
     def change_password(self, password: str, params: c.KdfParams, *, actor: str) -> Event:
         """Re-wrap the data key under a new master password; records are untouched."""
         header = dict(self._header, kdf=params.to_json())
         wrapped = c.wrap_key(c.derive_kek(password, params), self._data_key, _header_ad(header))
         draft = EventDraft(action=Action.PASSWD, actor=actor, detail=params.describe())
-        with self._write() as conn:
-            conn.execute("UPDATE meta SET value=? WHERE key='kdf'", (json.dumps(header["kdf"]),))
-            conn.execute("UPDATE meta SET value=? WHERE key='wrapped_key'",
-                         (json.dumps(wrapped.hex()),))
-            conn.execute("UPDATE meta SET value=? WHERE key='header_sum'",
-                         (json.dumps(_header_sum(header, wrapped)),))
-            event = self._append_event(conn, draft)
+        with self._write() as txn:
+            self._write_header(txn.conn, header, wrapped)
+            event = self._append_event(txn, draft)
         self._header = header
         return event
 
@@ -263,10 +338,13 @@ class LocalVault:
 
     # -- associated data and tags ---------------------------------------------------------------
 
-    def _record_ad(self, record_id: str, version: int, event_seq: int, part: str,
-                   name_tag: bytes, akid_tag: bytes) -> bytes:
-        return (f"{self.vault_id}|record|{record_id}|{version}|{event_seq}|{part}|".encode()
-                + name_tag + b"|" + akid_tag)
+    def _body_ad(self, record_id: str, version: int, event_seq: int, page: int,
+                 name_tag: bytes, akid_tag: bytes) -> bytes:
+        return (f"{self.vault_id}|record|{record_id}|{version}|{event_seq}|{page}|body|"
+                .encode() + name_tag + b"|" + akid_tag)
+
+    def _page_ad(self, page: int, generation: int) -> bytes:
+        return f"{self.vault_id}|page|{page}|{generation}".encode()
 
     def _event_ad(self, seq: int, record_id: str | None) -> bytes:
         return f"{self.vault_id}|event|{seq}|{record_id or ''}".encode()
@@ -280,61 +358,104 @@ class LocalVault:
     def fingerprint(self, value: str) -> str:
         return c.keyed_hash(self._keys.fingerprint, value).hex()[:32]
 
-    # -- state: record count and chain head, sealed ---------------------------------------------
+    # -- state: record count, chain head and page generations, sealed -----------------------
 
     def _read_state(self, conn: sqlite3.Connection) -> dict[str, Any]:
         row = conn.execute("SELECT value FROM meta WHERE key='state'").fetchone()
+        state: dict[str, Any] = {"count": 0, "head_seq": 0, "head_mac": GENESIS.hex(),
+                                 "page_size": PAGE_SIZE, "pages": []}
         if row is None:
-            return {"count": 0, "head_seq": 0, "head_mac": GENESIS.hex()}
+            return state
         try:
             blob = bytes.fromhex(json.loads(row[0]))
         except (ValueError, TypeError):
             raise IntegrityError("the vault's sealed state is unreadable (damaged)") from None
         plain = self._keys.state.open(blob, f"{self.vault_id}|state".encode(), "vault state")
-        state: dict[str, Any] = json.loads(plain)
+        state.update(json.loads(plain))
         return state
 
     def _write_state(self, conn: sqlite3.Connection, state: dict[str, Any]) -> None:
         blob = self._keys.state.seal(json.dumps(state).encode(), f"{self.vault_id}|state".encode())
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (json.dumps(blob.hex()),))
 
+    # -- summary pages ----------------------------------------------------------------------------
+
+    def _open_pages(self, rows: Sequence[Sequence[Any]], state: dict[str, Any]
+                    ) -> list[bytes]:
+        """Decrypt every page; the sealed state says which pages exist and at which
+        generation, so a missing, extra, swapped or stale page fails here."""
+        generations = state["pages"]
+        if [row[0] for row in rows] != list(range(len(generations))):
+            raise IntegrityError(f"the vault's summary pages are not the {len(generations)} its "
+                                 "sealed state lists (pages were removed or added)")
+        return [self._keys.records.open(blob, self._page_ad(page, generations[page]),
+                                        f"summary page {page}") for page, blob in rows]
+
+    def _decode_pages(self, plains: Sequence[bytes]) -> list[RecordSummary]:
+        """All pages validated in one pydantic call (fast at 100k); a bad one is named."""
+        inner = [p[1:-1] for p in plains if len(p) > 2]  # each page is one JSON array
+        try:
+            with _no_cyclic_gc():
+                return _summary_list().validate_json(b"[" + b",".join(inner) + b"]")
+        except ValidationError:
+            for page, plain in enumerate(plains):
+                try:
+                    _summary_list().validate_json(plain)
+                except ValidationError:
+                    raise IntegrityError(f"summary page {page} is unreadable") from None
+            raise IntegrityError("the summary pages are unreadable") from None
+
+    def _page(self, txn: _Txn, page: int) -> list[RecordSummary]:
+        if page not in txn.pages:
+            if not 0 <= page < len(txn.state["pages"]):
+                raise IntegrityError(f"a record names summary page {page}, which the sealed "
+                                     "state does not list (tampered)")
+            row = txn.conn.execute("SELECT blob FROM pages WHERE page = ?", (page,)).fetchone()
+            if row is None:
+                raise IntegrityError(f"summary page {page} is missing (removed)")
+            plain = self._keys.records.open(
+                row[0], self._page_ad(page, txn.state["pages"][page]), f"summary page {page}")
+            txn.pages[page] = self._decode_pages([plain])
+        return txn.pages[page]
+
+    def _free_page(self, txn: _Txn) -> int:
+        """The page a new record goes to: the last one while it has room, else a new one."""
+        generations = txn.state["pages"]
+        if generations and len(self._page(txn, len(generations) - 1)) < txn.state["page_size"]:
+            return len(generations) - 1
+        generations.append(0)
+        txn.pages[len(generations) - 1] = []
+        return len(generations) - 1
+
+    def _put_summary(self, txn: _Txn, page: int, summary: RecordSummary) -> None:
+        entries = self._page(txn, page)
+        for i, entry in enumerate(entries):
+            if entry.id == summary.id:
+                entries[i] = summary
+                break
+        else:
+            entries.append(summary)
+        txn.dirty.add(page)
+
+    def _flush(self, txn: _Txn) -> None:
+        """Re-seal the touched pages at their next generation, then the state naming them."""
+        for page in sorted(txn.dirty):
+            txn.state["pages"][page] += 1
+            plain = _summary_list().dump_json(txn.pages[page])
+            blob = self._keys.records.seal(plain, self._page_ad(page, txn.state["pages"][page]))
+            txn.conn.execute("INSERT OR REPLACE INTO pages VALUES (?, ?)", (page, blob))
+        self._write_state(txn.conn, txn.state)
+
     # -- reading -------------------------------------------------------------------------------
 
-    def _open(self, row: Sequence[Any], part: str) -> bytes:
-        """Decrypt a row's summary or body; the associated data also authenticates the clear
-        lookup tags, so a changed tag fails like a changed blob."""
-        record_id, version, event_seq, name_tag, akid_tag, blob = row[:6]
-        ad = self._record_ad(record_id, version, event_seq, part, name_tag, akid_tag)
-        return self._keys.records.open(blob, ad, f"record {record_id}")
-
-    def _decode_summary(self, row: Sequence[Any]) -> RecordSummary:
-        return self._decode_summaries([row])[0]
-
-    def _decode_summaries(self, rows: Sequence[Sequence[Any]]) -> list[RecordSummary]:
-        """Decrypt every summary, then validate them all in one pydantic call (fast at 100k)."""
-        plains = [self._open(row, "summary") for row in rows]
-        try:
-            summaries = _summary_list().validate_json(b"[" + b",".join(plains) + b"]")
-        except ValidationError:
-            for row, plain in zip(rows, plains, strict=True):  # name the unreadable one
-                try:
-                    _summary().validate_json(plain)
-                except ValidationError:
-                    raise IntegrityError(f"record {row[0]} is unreadable") from None
-            raise IntegrityError("the records are unreadable") from None
-        for row, summary in zip(rows, summaries, strict=True):
-            if summary.id != row[0]:
-                raise IntegrityError(f"record {row[0]} does not match its row (tampered)")
-        return summaries
-
     def _decode_body(self, row: Sequence[Any]) -> KeyRecord:
-        try:
-            record = KeyRecord.model_validate_json(self._open(row, "body"))
-        except ValidationError:
-            raise IntegrityError(f"record {row[0]} is unreadable") from None
-        if record.id != row[0] or record.version != row[1]:
-            raise IntegrityError(f"record {row[0]} does not match its row (tampered)")
-        return record
+        """A row's body; the associated data also authenticates the clear columns (version,
+        writing event, page and lookup tags), so a changed column fails like a changed blob."""
+        record_id, version, event_seq, page, name_tag, akid_tag, blob = row[:7]
+        plain = self._keys.records.open(
+            blob, self._body_ad(record_id, version, event_seq, page, name_tag, akid_tag),
+            f"record {record_id}")
+        return _record_of(plain, record_id, version)
 
     def _check_fresh(self, rows: Sequence[Sequence[Any]]) -> None:
         """Each row must be the one the newest event for it wrote: catches replayed rows."""
@@ -348,44 +469,57 @@ class LocalVault:
                     f"record {record_id} is not the version the event log last wrote "
                     "(an old row was replayed or the log was cut)")
 
-    def _check_count(self, conn: sqlite3.Connection, found: int) -> None:
-        expected = self._read_state(conn)["count"]
-        if found != expected:
+    @staticmethod
+    def _check_count(state: dict[str, Any], found: int) -> None:
+        if found != state["count"]:
             raise IntegrityError(f"the vault holds {found} records but its sealed state says "
-                                 f"{expected} (rows were removed or added)")
+                                 f"{state['count']} (rows were removed or added)")
 
-    _SELECT = ("SELECT r.id, r.version, r.event_seq, r.name_tag, r.akid_tag, r.{part}, "
+    _SELECT = ("SELECT r.id, r.version, r.event_seq, r.page, r.name_tag, r.akid_tag, r.body, "
                "(SELECT MAX(w.seq) FROM event_records w WHERE w.record_id = r.id), "
                "EXISTS (SELECT 1 FROM events e WHERE e.seq = r.event_seq) "
                "FROM records r")
 
-    def _rows(self, part: str, where: str = "", args: Sequence[Any] = ()) -> list[Any]:
-        sql = self._SELECT.format(part=part) + (f" WHERE {where}" if where else "")
+    def _rows(self, where: str = "", args: Sequence[Any] = ()) -> list[Any]:
+        sql = self._SELECT + (f" WHERE {where}" if where else "")
         with _db_errors(self._path):
             rows = self._conn.execute(sql, args).fetchall()
         self._check_fresh(rows)
         return rows
 
     def summaries(self) -> list[RecordSummary]:
+        """Every record's summary, from the pages alone; the record and event counts are
+        checked against the sealed state, so removed rows or a cut log are refused too."""
         with _db_errors(self._path), self._read():
-            rows = self._rows("summary")
-            self._check_count(self._conn, len(rows))
-        return self._decode_summaries(rows)
+            state = self._read_state(self._conn)
+            rows = self._conn.execute("SELECT page, blob FROM pages ORDER BY page").fetchall()
+            (records,) = self._conn.execute("SELECT COUNT(*) FROM records").fetchone()
+            (last_event,) = self._conn.execute("SELECT MAX(seq) FROM events").fetchone()
+        self._check_count(state, records)
+        if (last_event or 0) != state["head_seq"]:
+            raise IntegrityError(f"the log ends at event {last_event} but the vault's sealed "
+                                 f"head is event {state['head_seq']} (events were removed)")
+        summaries = self._decode_pages(self._open_pages(rows, state))
+        if len(summaries) != state["count"]:
+            raise IntegrityError(f"the summary pages list {len(summaries)} records but the "
+                                 f"sealed state says {state['count']} (tampered)")
+        return summaries
 
     def records(self) -> list[KeyRecord]:
         with _db_errors(self._path), self._read():
-            rows = self._rows("body")
-            self._check_count(self._conn, len(rows))
+            rows = self._rows()
+            state = self._read_state(self._conn)
+        self._check_count(state, len(rows))
         return [self._decode_body(r) for r in rows]
 
     def get(self, record_id: str) -> KeyRecord:
-        rows = self._rows("body", "r.id = ?", (record_id,))
+        rows = self._rows("r.id = ?", (record_id,))
         if not rows:
             raise NotFound(f"no record with id {record_id}")
         return self._decode_body(rows[0])
 
     def by_name(self, key_name: str) -> list[KeyRecord]:
-        rows = self._rows("body", "r.name_tag = ?", (self._name_tag(key_name),))
+        rows = self._rows("r.name_tag = ?", (self._name_tag(key_name),))
         if not rows:  # a miss is rare: prove the table and its index agree before saying so
             wanted = key_name.strip().casefold()
             if any(s.key_name.strip().casefold() == wanted for s in self.summaries()):
@@ -394,7 +528,7 @@ class LocalVault:
         return [self._decode_body(r) for r in rows]
 
     def by_access_key_id(self, access_key_id: str) -> list[KeyRecord]:
-        rows = self._rows("body", "r.akid_tag = ?", (self._akid_tag(access_key_id),))
+        rows = self._rows("r.akid_tag = ?", (self._akid_tag(access_key_id),))
         records = [self._decode_body(r) for r in rows]
         for record in records:
             if record.access_key_id != access_key_id.strip():
@@ -413,12 +547,14 @@ class LocalVault:
     # -- writing -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[_Txn]:
         conn = self._conn
         with _db_errors(self._path):
             conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
+                txn = _Txn(conn, self._read_state(conn))
+                yield txn
+                self._flush(txn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -475,84 +611,79 @@ class LocalVault:
                 "an older copy was put in its place)",
                 hint=f"restore the newest copy; {self._anchor.name} records the head last seen")
 
-    def _append_event(self, conn: sqlite3.Connection, draft: EventDraft,
-                      written: tuple[str, ...] = ()) -> Event:
-        state = self._read_state(conn)
+    def _append_event(self, txn: _Txn, draft: EventDraft, written: tuple[str, ...] = ()
+                      ) -> Event:
+        state = txn.state
         seq = int(state["head_seq"]) + 1
         event = Event(**draft.model_dump(), seq=seq, at=self._clock(), records=written)
         mac = chain_mac(self._keys.chain, bytes.fromhex(state["head_mac"]), event)
         event = event.model_copy(update={"mac": mac.hex()})
         body = self._keys.events.seal(event.canonical(), self._event_ad(seq, event.record_id))
-        conn.execute("INSERT INTO events VALUES (?, ?, ?, ?)", (seq, event.record_id, mac, body))
-        conn.executemany("INSERT INTO event_records VALUES (?, ?)", [(r, seq) for r in written])
+        txn.conn.execute("INSERT INTO events VALUES (?, ?, ?, ?)",
+                         (seq, event.record_id, mac, body))
+        txn.conn.executemany("INSERT INTO event_records VALUES (?, ?)",
+                             [(r, seq) for r in written])
         state.update(head_seq=seq, head_mac=mac.hex())
-        self._write_state(conn, state)
         return event
 
-    def _store(self, conn: sqlite3.Connection, record: KeyRecord, event_seq: int) -> KeyRecord:
-        row = conn.execute("SELECT version FROM records WHERE id = ?", (record.id,)).fetchone()
+    def _store(self, txn: _Txn, record: KeyRecord, event_seq: int) -> KeyRecord:
+        conn = txn.conn
+        row = conn.execute("SELECT version, page FROM records WHERE id = ?",
+                           (record.id,)).fetchone()
         stored_version = row[0] if row else 0
         if stored_version != record.version:
             raise Conflict(f"record {record.key_name!r} was changed by another command; "
                            "nothing was written", hint="run the command again")
         if record.status.holds_name:
-            self._check_unique_name(conn, record)
+            self._check_unique_name(record)
         new = record.model_copy(update={"version": record.version + 1})
-        version = new.version
-        summary = _summary().dump_json(RecordSummary.of(new))
+        page = row[1] if row else self._free_page(txn)
+        self._put_summary(txn, page, RecordSummary.of(new))
         body = json.dumps(new.to_storage(), ensure_ascii=False).encode("utf-8")
         tags = (self._name_tag(new.key_name), self._akid_tag(new.access_key_id))
-        values = (
-            version, event_seq, *tags,
-            self._keys.records.seal(summary, self._record_ad(new.id, version, event_seq,
-                                                             "summary", *tags)),
-            self._keys.records.seal(body, self._record_ad(new.id, version, event_seq, "body",
-                                                          *tags)),
-        )
+        sealed = self._keys.records.seal(
+            body, self._body_ad(new.id, new.version, event_seq, page, *tags))
         if row:
-            conn.execute("UPDATE records SET version=?, event_seq=?, name_tag=?, akid_tag=?, "
-                         "summary=?, body=? WHERE id=?", (*values, new.id))
+            conn.execute("UPDATE records SET version=?, event_seq=?, page=?, name_tag=?, "
+                         "akid_tag=?, body=? WHERE id=?",
+                         (new.version, event_seq, page, *tags, sealed, new.id))
         else:
-            conn.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", (new.id, *values))
+            conn.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (new.id, new.version, event_seq, page, *tags, sealed))
+            txn.state["count"] += 1
         return new
 
-    def _check_unique_name(self, conn: sqlite3.Connection, record: KeyRecord) -> None:
-        rows = conn.execute(
-            "SELECT id, version, event_seq, name_tag, akid_tag, summary FROM records "
-            "WHERE name_tag = ? AND id != ?", (self._name_tag(record.key_name), record.id),
-        ).fetchall()
+    def _check_unique_name(self, record: KeyRecord) -> None:
+        rows = self._rows("r.name_tag = ? AND r.id != ?",
+                          (self._name_tag(record.key_name), record.id))
         for row in rows:
-            if self._decode_summary(row).status.holds_name:
+            if self._decode_body(row).status.holds_name:
                 raise Conflict(f"key name {record.key_name!r} is already used by a record that "
                                "is not revoked", hint="choose another --key-name")
 
-    def _apply(self, conn: sqlite3.Connection, change: Change) -> tuple[list[KeyRecord], Event]:
+    def _apply(self, txn: _Txn, change: Change) -> tuple[list[KeyRecord], Event]:
         ids = {r.id for r in change.records}
         if len(ids) != len(change.records):
             raise InputError("one change names the same record twice")
-        event = self._append_event(conn, change.event, tuple(r.id for r in change.records))
-        stored = [self._store(conn, record, event.seq) for record in change.records]
-        if stored:
-            state = self._read_state(conn)
-            state["count"] += sum(1 for r in stored if r.version == 1)
-            self._write_state(conn, state)
+        event = self._append_event(txn, change.event, tuple(r.id for r in change.records))
+        stored = [self._store(txn, record, event.seq) for record in change.records]
         return stored, event
 
     def commit(self, change: Change) -> tuple[list[KeyRecord], Event]:
         if change.event.record_id is None and len(change.records) == 1:
             change = Change(change.records, change.event.model_copy(
                 update={"record_id": change.records[0].id}))
-        with self._write() as conn:
-            return self._apply(conn, change)
+        with self._write() as txn:
+            return self._apply(txn, change)
 
     def commit_many(self, changes: Sequence[Change]) -> list[Event]:
         """Several changes in one transaction: all land or none does."""
-        with self._write() as conn:
-            return [self._apply(conn, ch)[1] for ch in changes]
+        with self._write() as txn:
+            return [self._apply(txn, ch)[1] for ch in changes]
 
     def log(self, event: EventDraft) -> Event:
-        with self._write() as conn:
-            return self._append_event(conn, event)
+        with self._write() as txn:
+            return self._append_event(txn, event)
 
     # -- the log ------------------------------------------------------------------------------
 
@@ -611,10 +742,14 @@ class LocalVault:
         return events
 
     def verify(self) -> LogVerification:
-        """Walk the whole chain, then check the head and that every record row is current."""
+        """Walk the whole chain, then check the head, that every record row is current and
+        that the summary pages list exactly the stored rows at their versions."""
         with _db_errors(self._path), self._read():
             rows, state = self._event_rows()
-            record_rows = self._conn.execute("SELECT id, event_seq FROM records").fetchall()
+            record_rows = self._conn.execute(
+                "SELECT id, event_seq, version, page FROM records").fetchall()
+            page_rows = self._conn.execute("SELECT page, blob FROM pages ORDER BY page"
+                                           ).fetchall()
         events, result = self._chain(rows, state)
         if not result.ok:
             return result
@@ -622,12 +757,25 @@ class LocalVault:
         for event in events:
             newest.update(dict.fromkeys(event.records, event.seq))
         count, last_seq = len(events), result.head_seq or 0
-        for record_id, event_seq in record_rows:
+        for record_id, event_seq, _, _ in record_rows:
             if newest.get(record_id) != event_seq:
                 return _broken(count, event_seq,
                                f"record {record_id} is not the version its newest event wrote")
         if len(record_rows) != state["count"]:
             return _broken(count, last_seq, "the number of records differs from the sealed state")
+        try:
+            plains = self._open_pages(page_rows, state)
+            listed = {s.id: (s.version, page) for page, plain in enumerate(plains)
+                      for s in self._decode_pages([plain])}
+        except IntegrityError as exc:
+            return _broken(count, last_seq, exc.message)
+        for record_id, _, version, page in record_rows:
+            if listed.pop(record_id, None) != (version, page):
+                return _broken(count, last_seq, f"record {record_id} is not listed as stored "
+                               f"(its summary page {page} is stale or tampered)")
+        if listed:
+            return _broken(count, last_seq, f"the summary pages list record "
+                           f"{next(iter(listed))}, which is not stored")
         return result
 
     def info(self) -> VaultInfo:
@@ -637,7 +785,53 @@ class LocalVault:
             events = self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
         return VaultInfo(backend="local", location=str(self._path), vault_id=self.vault_id,
                          kdf=params.describe(), insecure_kdf=params.profile == c.INSECURE_TEST,
-                         records=records, events=events, format_version=FORMAT_VERSION)
+                         records=records, events=events,
+                         format_version=int(self._header["format_version"]))
+
+
+def _record_of(plain: bytes, record_id: str, version: int) -> KeyRecord:
+    try:
+        record = KeyRecord.model_validate_json(plain)
+    except ValidationError:
+        raise IntegrityError(f"record {record_id} is unreadable") from None
+    if record.id != record_id or record.version != version:
+        raise IntegrityError(f"record {record_id} does not match its row (tampered)")
+    return record
+
+
+def _upgrade_1_to_2(vault: LocalVault, txn: _Txn) -> None:
+    """Format 1 sealed a summary beside every body; format 2 keeps summaries in pages and
+    binds each body to its page. Every row is authenticated and checked current first."""
+    conn = txn.conn
+    rows = conn.execute(
+        "SELECT r.id, r.version, r.event_seq, r.name_tag, r.akid_tag, r.body, "
+        "(SELECT MAX(w.seq) FROM event_records w WHERE w.record_id = r.id), "
+        "EXISTS (SELECT 1 FROM events e WHERE e.seq = r.event_seq) "
+        "FROM records r ORDER BY r.rowid").fetchall()
+    vault._check_fresh(rows)
+    LocalVault._check_count(txn.state, len(rows))
+    for statement in ("DROP INDEX records_name", "DROP INDEX records_akid",
+                      "ALTER TABLE records RENAME TO records_format_1",
+                      *_statements(_RECORDS)):
+        conn.execute(statement)
+    txn.state.update(page_size=PAGE_SIZE, pages=[])
+    for record_id, version, event_seq, name_tag, akid_tag, blob, _, _ in rows:
+        old_ad = (f"{vault.vault_id}|record|{record_id}|{version}|{event_seq}|body|".encode()
+                  + name_tag + b"|" + akid_tag)
+        plain = vault._keys.records.open(blob, old_ad, f"record {record_id}")
+        record = _record_of(plain, record_id, version)
+        page = vault._free_page(txn)
+        vault._put_summary(txn, page, RecordSummary.of(record))
+        sealed = vault._keys.records.seal(
+            plain, vault._body_ad(record_id, version, event_seq, page, name_tag, akid_tag))
+        conn.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (record_id, version, event_seq, page, name_tag, akid_tag, sealed))
+    conn.execute("DROP TABLE records_format_1")
+
+
+# Ordered upgrade steps: UPGRADES[n] turns a version-n file into version n+1, inside the
+# transaction that also rewrites the header and logs the upgrade.
+UPGRADES: dict[int, Callable[[LocalVault, _Txn], None]] = {1: _upgrade_1_to_2}
 
 
 def _broken(count: int, seq: object, problem: str) -> LogVerification:

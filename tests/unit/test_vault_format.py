@@ -1,0 +1,100 @@
+"""The on-disk format: summary pages, and the upgrade of a format-1 file made by an older
+seskeys (tests/data/vault/format-1.db)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from seskeys import lifecycle
+from seskeys.errors import IntegrityError
+from seskeys.lifecycle import Actor
+from seskeys.model import Status
+from seskeys.vault import crypto
+from seskeys.vault.local import FORMAT_VERSION, LocalVault
+from tests import factories
+from tests import tamper as t
+from tests.conftest import NOW, PASSWORD, TODAY, CliRunner
+
+FORMAT_1 = Path(__file__).parents[1] / "data" / "vault" / "format-1.db"
+
+
+@pytest.fixture
+def old_vault(tmp_path: Path) -> Path:
+    path = tmp_path / "old.db"
+    shutil.copy(FORMAT_1, path)
+    return path
+
+
+def columns(path: Path, table: str) -> list[str]:
+    return [row[1] for row in t.query(path, f"PRAGMA table_info({table})")]
+
+
+def test_format_1_is_upgraded_in_place_and_logged(old_vault: Path) -> None:
+    assert t.meta(old_vault, "format_version") == 1
+    assert "summary" in columns(old_vault, "records")
+    with LocalVault.open(old_vault, PASSWORD, clock=lambda: NOW) as vault:
+        assert vault.info().format_version == FORMAT_VERSION == 2
+        summaries = {s.key_name: s for s in vault.summaries()}
+        assert sorted(summaries) == ["alpha", "bravo", "charlie"]
+        assert summaries["bravo"].status is Status.REVOKED
+        assert summaries["bravo"].revoked_on == date(2026, 12, 2)
+        assert summaries["alpha"].version == 2  # added, then edited
+        records = {r.key_name: r for r in vault.records()}
+        assert records["alpha"].notes == "moved to the new CRM"
+        assert records["bravo"].revocation_reason == "compromised"
+        assert records["charlie"].secret() == factories.secret("charlie")
+        assert lifecycle.find(vault, factories.key_id("charlie")).key_name == "charlie"
+        events = vault.events()
+        assert [e.action for e in events][-1] == "upgrade" and len(events) == 7
+        assert events[-1].detail == "vault format 1 -> 2"
+        assert vault.verify().ok
+    assert t.meta(old_vault, "format_version") == 2
+    assert "summary" not in columns(old_vault, "records") and "page" in columns(old_vault,
+                                                                               "records")
+    with LocalVault.open(old_vault, PASSWORD) as vault:  # once only
+        assert len(vault.events()) == 7
+
+
+def test_a_damaged_format_1_file_is_refused_and_left_as_it_was(old_vault: Path) -> None:
+    (record_id,) = t.query(old_vault, "SELECT id FROM records LIMIT 1")[0]
+    t.flip_column(old_vault, "records", "body", "id = ?", (record_id,))
+    before = old_vault.read_bytes()
+    with pytest.raises(IntegrityError, match=f"record {record_id}"):
+        LocalVault.open(old_vault, PASSWORD)
+    assert old_vault.read_bytes() == before
+    assert t.meta(old_vault, "format_version") == 1
+
+
+def test_the_cli_reads_a_format_1_vault(old_vault: Path, cli: CliRunner,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SESKEYS_VAULT", str(old_vault))
+    listed = cli("list", "--json")
+    assert listed.code == 0, listed.stderr
+    assert {r["key_name"] for r in json.loads(listed.stdout)} == {"alpha", "bravo", "charlie"}
+    assert cli("log", "--verify").code == 0
+
+
+def test_a_write_reseals_one_page_whatever_the_vault_size(tmp_path: Path) -> None:
+    path = tmp_path / "paged.db"
+    actor = Actor(name="tester@host", today=TODAY)
+    with LocalVault.create(path, PASSWORD, crypto.insecure_test_params(), actor="t",
+                           clock=lambda: NOW, page_size=2) as vault:
+        for name in ("a1", "a2", "b1", "b2", "c1"):
+            lifecycle.add(vault, factories.record_input(name), actor)
+    pages = dict(t.query(path, "SELECT page, blob FROM pages"))
+    assert sorted(pages) == [0, 1, 2]
+    assert {page for (page,) in t.query(path, "SELECT page FROM records")} == {0, 1, 2}
+    with LocalVault.open(path, PASSWORD, clock=lambda: NOW) as vault:
+        lifecycle.edit(vault, "b1", {"notes": "edited"}, actor, ticket="OPS-9")
+        lifecycle.add(vault, factories.record_input("c2"), actor)  # fills the last page
+        assert [s.key_name for s in vault.summaries()] == ["a1", "a2", "b1", "b2", "c1", "c2"]
+        assert vault.verify().ok
+    after = dict(t.query(path, "SELECT page, blob FROM pages"))
+    assert after[0] == pages[0]  # untouched pages keep their bytes
+    assert after[1] != pages[1] and after[2] != pages[2]
+    assert sorted(after) == [0, 1, 2]
