@@ -24,6 +24,11 @@ WRITE_PATH = ("vault/local.py", "lifecycle.py", "model.py", "events.py", "vault/
               "cli/records.py", "cli/vault.py", "interop/lastpass_import.py")
 
 
+# A vault in on-disk format 1 (made by an older seskeys): its first open upgrades it.
+FORMAT_1 = Path(__file__).parents[1] / "tests" / "data" / "vault" / "format-1.db"
+FORMAT_1_PASSWORD = "correct horse battery staple"
+
+
 @dataclass
 class Scenario:
     name: str
@@ -31,6 +36,7 @@ class Scenario:
     stdin: str = ""
     passwords: tuple[str, ...] = (PASSWORD,)
     prepare: Callable[[Path], None] | None = None
+    base: Path | None = None  # the vault to start from, if not the suite's own
 
 
 @dataclass
@@ -85,6 +91,7 @@ def scenarios(workdir: Path) -> list[Scenario]:
                             "--note-type", NOTE_TYPE]),
         Scenario("passwd", ["passwd", "--new-password-file", str(new_pw), "--kdf-profile",
                             "insecure-test"], passwords=(PASSWORD, NEW_PASSWORD)),
+        Scenario("upgrade", ["list"], passwords=(FORMAT_1_PASSWORD,), base=FORMAT_1),
     ]
 
 
@@ -115,11 +122,15 @@ def _open_state(path: Path, passwords: tuple[str, ...]) -> tuple[list[str], int]
 
 def run_scenario(scenario: Scenario, base: Path, workdir: Path, points_per_op: int,
                  result: CrashResult) -> None:
-    before = snapshot(base)
+    base = scenario.base or base
+    environ = {"SESKEYS_PASSWORD": scenario.passwords[0]}
+    untouched = workdir / f"{scenario.name}-before.db"
+    shutil.copy(base, untouched)  # opening may upgrade a file: never the base itself
+    before = _open_state(untouched, scenario.passwords)
     trial = workdir / f"{scenario.name}-record.db"
     shutil.copy(base, trial)
     events_file = workdir / f"{scenario.name}-events.json"
-    done = run_cli(["record", str(events_file), "--", *scenario.args], env_for(trial),
+    done = run_cli(["record", str(events_file), "--", *scenario.args], env_for(trial, environ),
                    scenario.stdin, module=("-m", "reliability.crashchild"))
     if done.returncode != 0:
         raise RuntimeError(f"{scenario.name} failed without a crash: {done.stderr.strip()}")
@@ -128,7 +139,7 @@ def run_scenario(scenario: Scenario, base: Path, workdir: Path, points_per_op: i
     for point in choose_points(events, points_per_op):
         copy = workdir / f"{scenario.name}-{point}.db"
         shutil.copy(base, copy)
-        proc = run_cli(["kill", str(point), "--", *scenario.args], env_for(copy),
+        proc = run_cli(["kill", str(point), "--", *scenario.args], env_for(copy, environ),
                        scenario.stdin, module=("-m", "reliability.crashchild"))
         result.points += 1
         killed = proc.returncode == -signal.SIGKILL
