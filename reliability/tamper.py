@@ -158,18 +158,14 @@ def run(flips: int = 1000, seed: int = 20261203) -> TamperResult:
             verdicts = {_judge(result, f"{name}: {' '.join(cmd)}", inprocess.run(cmd, copy, pw),
                                b.stdout) for cmd, b in zip(COMMANDS, baselines, strict=True)}
             result.structured[name] = ", ".join(sorted(verdicts))
-        shutil.copy(edited, copy)
-        _replay_row(copy, stale)
-        verdicts = {_judge(result, f"old row replayed: {' '.join(cmd)}",
-                           inprocess.run(cmd, copy, pw), b.stdout)
-                    for cmd, b in zip(COMMANDS, edited_baselines, strict=True)}
-        result.structured["old row replayed"] = ", ".join(sorted(verdicts))
-        shutil.copy(edited, copy)
-        _replay_page(copy, stale)
-        verdicts = {_judge(result, f"old summary page replayed: {' '.join(cmd)}",
-                           inprocess.run(cmd, copy, pw), b.stdout)
-                    for cmd, b in zip(COMMANDS, edited_baselines, strict=True)}
-        result.structured["old summary page replayed"] = ", ".join(sorted(verdicts))
+        for name, replay in (("old row replayed", _replay_row),
+                             ("old summary page replayed", _replay_page)):
+            shutil.copy(edited, copy)
+            replay(copy, stale)
+            verdicts = {_judge(result, f"{name}: {' '.join(cmd)}",
+                               inprocess.run(cmd, copy, pw), b.stdout)
+                        for cmd, b in zip(COMMANDS, edited_baselines, strict=True)}
+            result.structured[name] = ", ".join(sorted(verdicts))
         result.structured["WAL deleted after a crash"] = _wal_deleted(result, work, pw)
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -98,3 +99,12 @@ def test_a_write_reseals_one_page_whatever_the_vault_size(tmp_path: Path) -> Non
     assert after[0] == pages[0]  # untouched pages keep their bytes
     assert after[1] != pages[1] and after[2] != pages[2]
     assert sorted(after) == [0, 1, 2]
+
+
+def test_a_read_only_file_is_an_input_error_not_damage(tmp_path: Path) -> None:
+    """An upgrade (or any write) to a file that cannot be written is not tampering: exit 2."""
+    from seskeys.errors import InputError
+    from seskeys.vault.local import _db_errors
+
+    with pytest.raises(InputError, match="read-only"), _db_errors(tmp_path / "v.db"):
+        raise sqlite3.OperationalError("attempt to write a readonly database")

@@ -159,6 +159,9 @@ def _db_errors(path: Path) -> Iterator[None]:
         yield
     except sqlite3.OperationalError as exc:
         text = str(exc).lower()
+        if "readonly" in text:
+            raise InputError(f"cannot write {path}: the file or its folder is read-only"
+                             ) from None
         if "locked" in text or "busy" in text:
             raise VaultBusy("the vault is busy: another seskeys process is writing",
                             hint="retry in a moment") from None
