@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -108,3 +109,72 @@ def test_a_read_only_file_is_an_input_error_not_damage(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="read-only"), _db_errors(tmp_path / "v.db"):
         raise sqlite3.OperationalError("attempt to write a readonly database")
+
+
+def _flip_event_body(path: Path) -> None:
+    t.flip_column(path, "events", "body", "seq = 3", ())
+
+
+def _delete_event(path: Path) -> None:
+    t.execute(path, "DELETE FROM events WHERE seq = 2")
+
+
+def _flip_summary(path: Path) -> None:
+    (record_id,) = t.query(path, "SELECT id FROM records LIMIT 1")[0]
+    t.flip_column(path, "records", "summary", "id = ?", (record_id,))
+
+
+def _text_tag(path: Path) -> None:
+    t.execute(path, "UPDATE records SET name_tag = 'x' WHERE rowid = 1")
+
+
+@pytest.mark.parametrize("damage", [_flip_event_body, _delete_event, _flip_summary, _text_tag])
+def test_only_an_intact_format_1_file_is_upgraded(old_vault: Path,
+                                                   damage: Callable[[Path], None]) -> None:
+    """The upgrade first proves the old file: its log, every blob, every row."""
+    damage(old_vault)
+    before = old_vault.read_bytes()
+    with pytest.raises(IntegrityError):
+        LocalVault.open(old_vault, PASSWORD)
+    assert old_vault.read_bytes() == before
+
+
+def test_a_vault_stripped_to_nothing_is_not_an_empty_vault(tmp_path: Path, cli: CliRunner,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Sealed state and every row deleted, and no head note beside the file (a copy): the
+    file must not read as a valid vault with no records."""
+    path = tmp_path / "stripped.db"
+    with LocalVault.create(path, PASSWORD, crypto.insecure_test_params(), actor="t") as vault:
+        lifecycle.add(vault, factories.record_input("alpha"),
+                      Actor(name="tester@host", today=TODAY))
+    for statement in ("DELETE FROM meta WHERE key = 'state'", "DELETE FROM records",
+                      "DELETE FROM pages", "DELETE FROM events", "DELETE FROM event_records"):
+        t.execute(path, statement)
+    path.with_name(path.name + ".head").unlink()
+    monkeypatch.setenv("SESKEYS_VAULT", str(path))
+    for args in (("list",), ("log", "--verify"), ("info",), ("check",)):
+        result = cli(*args)
+        assert result.code == 4, (args, result.stdout, result.stderr)
+        assert "sealed state is missing" in result.stderr
+
+
+def test_a_file_that_is_not_a_vault_is_left_as_it_was(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    t.execute(other, "CREATE TABLE notes (text TEXT)")
+    before = other.read_bytes()
+    with pytest.raises(IntegrityError):
+        LocalVault.open(other, PASSWORD)
+    assert other.read_bytes() == before
+    assert t.query(other, "PRAGMA journal_mode") == [("delete",)]
+
+
+def test_info_refuses_counts_the_sealed_state_does_not_hold(tmp_path: Path) -> None:
+    path = tmp_path / "v.db"
+    with LocalVault.create(path, PASSWORD, crypto.insecure_test_params(), actor="t") as vault:
+        for name in ("alpha", "bravo"):
+            lifecycle.add(vault, factories.record_input(name),
+                          Actor(name="tester@host", today=TODAY))
+    t.execute(path, "DELETE FROM records WHERE rowid = 1")
+    with LocalVault.open(path, PASSWORD) as vault, pytest.raises(IntegrityError, match="2"):
+        vault.info()

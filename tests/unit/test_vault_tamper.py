@@ -166,7 +166,8 @@ CASES: dict[str, tuple[Tamper, tuple[str, ...], str]] = {
                          ("list", "verify"), "summary page"),
     "replayed-old-row-and-index": (lambda b, _: (
         t.write_record_row(b.path, b.a_before_edit),
-        t.execute(b.path, "DELETE FROM event_records WHERE seq = 4")), ("verify",), "record"),
+        t.execute(b.path, "DELETE FROM event_records WHERE seq = 4")),
+        ("show-a", "history", "verify"), "record"),
     "deleted-event-row": (lambda b, _: t.execute(b.path, "DELETE FROM events WHERE seq = 4"),
                           ("show-a", "list", "log", "verify", "history"), "event 4"),
     "deleted-last-event-row": (lambda b, _: t.execute(b.path, "DELETE FROM events WHERE seq = "
@@ -188,8 +189,6 @@ def test_tamper_is_exit_4_naming_what_failed(case: str, built: Built, cli: CliRu
     inject(built, tmp_path)
     for name, args in READS.items():
         result = cli(*args)
-        if case == "replayed-old-row-and-index" and name in ("show-a", "history"):
-            continue  # see test_partial_rollback_with_rewritten_index_is_caught_by_check
         if result.code == 0 and name not in must_fail:
             assert result.stdout == built.honest[name].stdout, f"{name}: changed output"
             continue
@@ -225,14 +224,38 @@ def test_kdf_profile_swapped_to_insecure_reads_as_wrong_password(
         LocalVault.open(standard_vault.path, PASSWORD)
 
 
-def test_partial_rollback_with_rewritten_index_is_caught_by_check(built: Built,
-                                                                  cli: CliRunner) -> None:
-    """A replayed row plus a rewritten clear index escapes single-record reads (documented
-    in the threat model); `check` and `log --verify` walk the sealed log and catch it."""
+def test_partial_rollback_with_rewritten_index_is_refused_and_cannot_be_laundered(
+        built: Built, cli: CliRunner) -> None:
+    """An old row written back with its newer index entries deleted passes the clear index;
+    its sealed summary page still lists the newer version, so reads refuse it, and so does a
+    write, which would otherwise make the old row current and erase the evidence."""
     CASES["replayed-old-row-and-index"][0](built, built.path)
-    result = cli("check", "-o", "json")
-    assert result.code == 4, result.stderr
-    assert f"record {built.a}" in result.stderr
+    for args in (("show", "alpha"), ("check", "-o", "json"),
+                 ("edit", "alpha", "--set", "purpose=laundered", "--ticket", "OPS-3"),
+                 ("revoke", "alpha", "--ticket", "OPS-4", "--reason", "gone")):
+        result = cli(*args)
+        assert result.code == 4, (args, result.stderr)
+        assert f"record {built.a}" in result.stderr
+    assert cli("log", "--verify").code == 4
+
+
+WRONG_TYPES = {"name_tag": ("x", 7), "akid_tag": ("x", 7.5), "body": ("x", 7),
+               "version": ("x", b"\x01"), "page": ("x", 0.5)}
+
+
+@pytest.mark.parametrize(("column", "value"), [(c, v) for c, vs in WRONG_TYPES.items()
+                                               for v in vs])
+def test_a_column_of_the_wrong_type_is_exit_4(built: Built, cli: CliRunner, column: str,
+                                              value: object) -> None:
+    """SQLite stores any type in any column: a damaged row is exit 4, never a traceback."""
+    t.execute(built.path, f"UPDATE records SET {column} = ? WHERE id = ?",  # noqa: S608
+              (value, built.b))
+    for args in (("show", "bravo"), ("show", factories.key_id("bravo")), ("history", "bravo"),
+                 ("check",)):
+        result = cli(*args)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        assert result.code == 4, (args, result.code, result.stderr)
+        assert result.stderr.startswith("seskeys: error: ") and result.stdout == ""
 
 
 def test_wrong_password_is_exit_3_with_one_line(built: Built, cli: CliRunner,

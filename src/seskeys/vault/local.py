@@ -146,10 +146,14 @@ def _header_sum(header: dict[str, Any], wrapped: bytes) -> str:
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+    return sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """WAL with full sync; set only on a file known to be a vault, since the journal mode is
+    stored in the file (a refused file is left as it was)."""
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    return conn
 
 
 @contextlib.contextmanager
@@ -199,23 +203,23 @@ class LocalVault:
         os.close(fd)
         try:
             conn = _connect(path, busy_timeout)
+            _use_wal(conn)
             data_key = c.new_data_key()
             header = {"format": FORMAT, "format_version": FORMAT_VERSION,
                       "vault_id": uuid.uuid4().hex, "kdf": params.to_json()}
             wrapped = c.wrap_key(c.derive_kek(password, params), data_key, _header_ad(header))
-            with _db_errors(path):
-                conn.execute("BEGIN IMMEDIATE")
+            vault = cls(path, conn, header, data_key, clock)
+            # One transaction: a vault file always has its sealed state and its init event,
+            # so a file without them is damaged, never an empty vault.
+            with vault._write(new_file=True) as txn:
                 for statement in _statements(_SCHEMA):
                     conn.execute(statement)
                 for key, value in header.items():
                     conn.execute("INSERT INTO meta VALUES (?, ?)", (key, json.dumps(value)))
                 conn.execute("INSERT INTO meta VALUES ('wrapped_key', ?)",
-                              (json.dumps(wrapped.hex()),))
+                             (json.dumps(wrapped.hex()),))
                 conn.execute("INSERT INTO meta VALUES ('header_sum', ?)",
                              (json.dumps(_header_sum(header, wrapped)),))
-                conn.execute("COMMIT")
-            vault = cls(path, conn, header, data_key, clock)
-            with vault._write() as txn:
                 txn.state["page_size"] = page_size
                 vault._append_event(txn, EventDraft(action=Action.INIT, actor=actor,
                                                     detail=params.describe()))
@@ -242,6 +246,8 @@ class LocalVault:
         c.check_kdf_strength(params)
         kek = c.derive_kek(password, params)
         data_key = c.unwrap_key(kek, wrapped, _header_ad(header))
+        with _db_errors(path):
+            _use_wal(conn)
         vault = cls(path, conn, header, data_key, clock)
         vault._check_anchor()
         if header["format_version"] < FORMAT_VERSION:
@@ -363,12 +369,16 @@ class LocalVault:
 
     # -- state: record count, chain head and page generations, sealed -----------------------
 
+    @staticmethod
+    def _new_state() -> dict[str, Any]:
+        return {"count": 0, "head_seq": 0, "head_mac": GENESIS.hex(), "page_size": PAGE_SIZE,
+                "pages": []}
+
     def _read_state(self, conn: sqlite3.Connection) -> dict[str, Any]:
         row = conn.execute("SELECT value FROM meta WHERE key='state'").fetchone()
-        state: dict[str, Any] = {"count": 0, "head_seq": 0, "head_mac": GENESIS.hex(),
-                                 "page_size": PAGE_SIZE, "pages": []}
-        if row is None:
-            return state
+        if row is None:  # written with the init event, in the transaction that made the file
+            raise IntegrityError("the vault's sealed state is missing (damaged or tampered)")
+        state = self._new_state()
         try:
             blob = bytes.fromhex(json.loads(row[0]))
         except (ValueError, TypeError):
@@ -454,6 +464,7 @@ class LocalVault:
     def _decode_body(self, row: Sequence[Any]) -> KeyRecord:
         """A row's body; the associated data also authenticates the clear columns (version,
         writing event, page and lookup tags), so a changed column fails like a changed blob."""
+        _check_types(row[:7], (str, int, int, int, bytes, bytes, bytes))
         record_id, version, event_seq, page, name_tag, akid_tag, blob = row[:7]
         plain = self._keys.records.open(
             blob, self._body_ad(record_id, version, event_seq, page, name_tag, akid_tag),
@@ -483,12 +494,28 @@ class LocalVault:
                "EXISTS (SELECT 1 FROM events e WHERE e.seq = r.event_seq) "
                "FROM records r")
 
-    def _rows(self, where: str = "", args: Sequence[Any] = ()) -> list[Any]:
+    def _rows(self, where: str = "", args: Sequence[Any] = (), txn: _Txn | None = None
+              ) -> list[Any]:
+        """Record rows, each proven current twice: against the newest event naming it (the
+        clear index) and against its entry in its summary page (sealed, and bound to the
+        sealed state), so an old row written back is refused even with the index rewritten.
+        Inside a write, ``txn`` holds the pages as this transaction has changed them."""
         sql = self._SELECT + (f" WHERE {where}" if where else "")
-        with _db_errors(self._path):
+        with _db_errors(self._path), self._read():
             rows = self._conn.execute(sql, args).fetchall()
+            if rows:
+                txn = txn or _Txn(self._conn, self._read_state(self._conn))
+                for row in rows:
+                    _check_types(row[:4], (str, int, int, int))
+                    self._check_listed(txn, row[0], row[1], row[3])
         self._check_fresh(rows)
         return rows
+
+    def _check_listed(self, txn: _Txn, record_id: str, version: int, page: int) -> None:
+        listed = next((s.version for s in self._page(txn, page) if s.id == record_id), None)
+        if listed != version:
+            raise IntegrityError(f"record {record_id} is not the version its summary page "
+                                 "lists (an old row was written back, or the row was moved)")
 
     def summaries(self) -> list[RecordSummary]:
         """Every record's summary, from the pages alone; the record and event counts are
@@ -540,7 +567,10 @@ class LocalVault:
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[None]:
-        """A consistent snapshot across several SELECTs."""
+        """A consistent snapshot across several SELECTs (inside a write, that write's)."""
+        if self._conn.in_transaction:
+            yield
+            return
         self._conn.execute("BEGIN")
         try:
             yield
@@ -550,12 +580,12 @@ class LocalVault:
     # -- writing -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[_Txn]:
+    def _write(self, *, new_file: bool = False) -> Iterator[_Txn]:
         conn = self._conn
         with _db_errors(self._path):
             conn.execute("BEGIN IMMEDIATE")
             try:
-                txn = _Txn(conn, self._read_state(conn))
+                txn = _Txn(conn, self._new_state() if new_file else self._read_state(conn))
                 yield txn
                 self._flush(txn)
             except BaseException:
@@ -637,8 +667,10 @@ class LocalVault:
         if stored_version != record.version:
             raise Conflict(f"record {record.key_name!r} was changed by another command; "
                            "nothing was written", hint="run the command again")
+        if row:
+            self._check_listed(txn, record.id, row[0], row[1])
         if record.status.holds_name:
-            self._check_unique_name(record)
+            self._check_unique_name(txn, record)
         new = record.model_copy(update={"version": record.version + 1})
         page = row[1] if row else self._free_page(txn)
         self._put_summary(txn, page, RecordSummary.of(new))
@@ -656,9 +688,9 @@ class LocalVault:
             txn.state["count"] += 1
         return new
 
-    def _check_unique_name(self, record: KeyRecord) -> None:
+    def _check_unique_name(self, txn: _Txn, record: KeyRecord) -> None:
         rows = self._rows("r.name_tag = ? AND r.id != ?",
-                          (self._name_tag(record.key_name), record.id))
+                          (self._name_tag(record.key_name), record.id), txn)
         for row in rows:
             if self._decode_body(row).status.holds_name:
                 raise Conflict(f"key name {record.key_name!r} is already used by a record that "
@@ -783,13 +815,26 @@ class LocalVault:
 
     def info(self) -> VaultInfo:
         params = self.kdf
-        with _db_errors(self._path):
+        with _db_errors(self._path), self._read():
             records = self._conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
             events = self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            state = self._read_state(self._conn)
+        self._check_count(state, records)
+        if events != state["head_seq"]:
+            raise IntegrityError(f"the vault holds {events} events but its sealed head is event "
+                                 f"{state['head_seq']} (events were removed or added)")
         return VaultInfo(backend="local", location=str(self._path), vault_id=self.vault_id,
                          kdf=params.describe(), insecure_kdf=params.profile == c.INSECURE_TEST,
                          records=records, events=events,
                          format_version=int(self._header["format_version"]))
+
+
+def _check_types(row: Sequence[Any], types: Sequence[type]) -> None:
+    """Clear columns of the expected type: SQLite stores whatever is written to it."""
+    for value, expected in zip(row, types, strict=True):
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise IntegrityError(f"record {row[0] if isinstance(row[0], str) else '?'}: a "
+                                 "column of its row is damaged (wrong type)")
 
 
 def _record_of(plain: bytes, record_id: str, version: int) -> KeyRecord:
@@ -806,11 +851,19 @@ def _upgrade_1_to_2(vault: LocalVault, txn: _Txn) -> None:
     """Format 1 sealed a summary beside every body; format 2 keeps summaries in pages and
     binds each body to its page. Every row is authenticated and checked current first."""
     conn = txn.conn
+    events = conn.execute("SELECT seq, record_id, mac, body FROM events ORDER BY seq").fetchall()
+    _, chain = vault._chain(events, txn.state)
+    if not chain.ok:
+        raise IntegrityError(f"event log broken at event {chain.first_bad_seq}: "
+                             f"{chain.problem}; the vault was not upgraded",
+                             hint="restore an undamaged copy")
     rows = conn.execute(
-        "SELECT r.id, r.version, r.event_seq, r.name_tag, r.akid_tag, r.body, "
+        "SELECT r.id, r.version, r.event_seq, r.name_tag, r.akid_tag, r.summary, r.body, "
         "(SELECT MAX(w.seq) FROM event_records w WHERE w.record_id = r.id), "
         "EXISTS (SELECT 1 FROM events e WHERE e.seq = r.event_seq) "
         "FROM records r ORDER BY r.rowid").fetchall()
+    for row in rows:
+        _check_types(row[:7], (str, int, int, bytes, bytes, bytes, bytes))
     vault._check_fresh(rows)
     LocalVault._check_count(txn.state, len(rows))
     for statement in ("DROP INDEX records_name", "DROP INDEX records_akid",
@@ -818,10 +871,13 @@ def _upgrade_1_to_2(vault: LocalVault, txn: _Txn) -> None:
                       *_statements(_RECORDS)):
         conn.execute(statement)
     txn.state.update(page_size=PAGE_SIZE, pages=[])
-    for record_id, version, event_seq, name_tag, akid_tag, blob, _, _ in rows:
-        old_ad = (f"{vault.vault_id}|record|{record_id}|{version}|{event_seq}|body|".encode()
-                  + name_tag + b"|" + akid_tag)
-        plain = vault._keys.records.open(blob, old_ad, f"record {record_id}")
+    for record_id, version, event_seq, name_tag, akid_tag, summary, blob, _, _ in rows:
+        ad = f"{vault.vault_id}|record|{record_id}|{version}|{event_seq}|{{}}|".encode()
+        tags = name_tag + b"|" + akid_tag
+        vault._keys.records.open(summary, ad.replace(b"{}", b"summary") + tags,
+                                 f"record {record_id}")
+        plain = vault._keys.records.open(blob, ad.replace(b"{}", b"body") + tags,
+                                         f"record {record_id}")
         record = _record_of(plain, record_id, version)
         page = vault._free_page(txn)
         vault._put_summary(txn, page, RecordSummary.of(record))
