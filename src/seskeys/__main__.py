@@ -1,6 +1,7 @@
 """The ``seskeys`` command (console script and ``python -m seskeys``)."""
 
 import os
+import sys
 
 
 def main() -> None:
@@ -8,8 +9,11 @@ def main() -> None:
     # every installed package, would see each validated value (secrets included), and finding
     # them costs start-up time.
     os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
-    from seskeys.cli import run
-
+    try:
+        from seskeys.cli import run
+    except KeyboardInterrupt:  # Ctrl-C while starting: nothing has run yet
+        sys.stderr.write("seskeys: interrupted; nothing half-written was kept\n")
+        sys.exit(130)
     run()
 
 

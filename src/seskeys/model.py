@@ -159,6 +159,7 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = None
             continue
         if not spec.secret:  # every non-Password field, before its own format rule
+            v.no_control_characters(key, text)
             v.no_secret_in(key, text)
         out[key] = _FORMATS.get(key, _plain_text)(text)
     if out.get("ses_identity") and out.get("ses_identity_type") is None:

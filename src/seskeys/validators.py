@@ -27,6 +27,11 @@ _SECRET_RUN = re.compile(r"[A-Za-z0-9/+]{40,}")
 _SMTP_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{43}=(?![A-Za-z0-9/+=])|"
                         r"(?<![A-Za-z0-9/+])[AB][A-Za-z0-9/+]{43}(?![A-Za-z0-9/+=])")
 
+# Characters a terminal acts on instead of showing: escape sequences can recolour, retitle or
+# clear it, direction overrides reorder what is shown. Tabs and line breaks are text (a
+# LastPass note keeps them; one-line fields escape them there).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f"
+                      "\u202a-\u202e\u2066-\u2069]")
 _MIN_DISTINCT = 20
 _MIN_DISTINCT_GLUED = 24
 _MIN_CHANGES_GLUED = 19
@@ -146,6 +151,14 @@ def no_secret_in(field_id: str, text: str) -> str:
     return text
 
 
+def no_control_characters(field_id: str, text: str) -> str:
+    found = _CONTROL.search(text)
+    if found:
+        raise ValidationFailed(
+            f"{field_id}: control character U+{ord(found.group()):04X} is not allowed")
+    return text
+
+
 def identity_type(value: str) -> str:
     canonical = _IDENTITY_TYPES.get(value.strip().lower())
     if canonical is None:
@@ -211,6 +224,7 @@ def ticket(value: str, pattern: str, *, field_id: str = "ticket") -> str:
     value = value.strip()
     if not value:
         raise ValidationFailed(f"{field_id}: a ticket is required")
+    no_control_characters(field_id, value)
     no_secret_in(field_id, value)
     if not re.fullmatch(pattern, value):
         raise ValidationFailed(f"{field_id}: {shown(value)} does not match the ticket pattern "

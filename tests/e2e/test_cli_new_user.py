@@ -190,6 +190,26 @@ def test_from_json(cli_vault: CliRunner, tmp_path: Path) -> None:
 # -- the record commands ---------------------------------------------------------------------
 
 
+def test_json_input_that_is_not_utf8_is_one_error_line(cli_vault: CliRunner,
+                                                      tmp_path: Path) -> None:
+    source = tmp_path / "record.json"
+    source.write_bytes(b"\xff\xfe{}")
+    one_error(cli_vault("add", "--from-json", str(source)), 2, "not UTF-8")
+
+
+def test_ctrl_c_while_building_the_app_is_exit_130(cli: CliRunner,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import seskeys.cli
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(seskeys.cli, "build_app", interrupted)
+    result = cli("list")
+    assert result.code == 130 and "Traceback" not in result.stderr
+    assert "interrupted" in result.stderr
+
+
 def test_list_show_filters_and_formats(cli_vault: CliRunner) -> None:
     add(cli_vault)
     add(cli_vault, "globex-billing", client="Globex")
@@ -259,6 +279,46 @@ def test_text_that_looks_like_markup_is_shown_as_written(cli_vault: CliRunner) -
         assert "k[/x]" in result.stdout, (args, result.stdout)
     assert "ACME [eu]" in cli_vault("list").stdout
     assert "History of k[/x]" in cli_vault("history", "k[/x]").stdout
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"key_name": "esc\x1b[31mRED"}, "key_name"),
+    ({"client": "title\x1b]0;pwned\x07"}, "client"),
+    ({"purpose": "bell\x07"}, "purpose"),
+    ({"notes": "right-to-left \u202e override"}, "notes"),
+    ({"creation_ticket": "T\x1b[2J"}, "creation_ticket"),
+])
+def test_control_characters_are_refused(cli_vault: CliRunner, overrides: dict[str, Any],
+                                        field: str) -> None:
+    """An escape sequence stored in a record would restyle, retitle or clear the terminal of
+    whoever lists it later."""
+    one_error(add(cli_vault, **overrides), 2, field, "control character")
+    assert json.loads(cli_vault("list", "--json").stdout) == []
+
+
+def test_notes_keep_their_line_breaks(cli_vault: CliRunner) -> None:
+    assert add(cli_vault, notes="line one\nline two\tindented").code == 0
+    shown = json.loads(cli_vault("show", "acme-mailer", "--json").stdout)
+    assert shown["notes"] == "line one\nline two\tindented"
+
+
+def test_stored_control_characters_are_shown_escaped(cli_vault: CliRunner) -> None:
+    """Records written before the rule (or by another tool) still never reach the terminal
+    raw: tables and messages show the escapes."""
+    from seskeys import model
+    from seskeys.events import EventDraft
+    from seskeys.vault import Change
+
+    with LocalVault.open(Path(os.environ["SESKEYS_VAULT"]), PASSWORD) as vault:
+        record = model.KeyRecord.model_validate(
+            {**model.build(factories.record_input("plain")).model_dump(),
+             "key_name": "esc\x1b[2Jname"})
+        vault.commit(Change([record], EventDraft(action="add", actor="t",
+                                                 key_name=record.key_name)))
+    for args in (("list",), ("show", "esc\x1b[2Jname"), ("log",)):
+        result = cli_vault(*args)
+        assert result.code == 0, (args, result.stderr)
+        assert "\x1b" not in result.stdout and "esc\\x1b[2Jname" in result.stdout, args
 
 
 def test_check_fail_on(cli_vault: CliRunner) -> None:

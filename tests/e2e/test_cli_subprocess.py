@@ -177,3 +177,24 @@ def test_pydantic_plugins_never_see_secrets(vault: dict[str, str], tmp_path: Pat
         shown = run(env, "show", f"third-{script}", "--reveal", script=script)
         assert shown.returncode == 0 and factories.secret(f"third-{script}") in shown.stdout
     assert not log.exists()
+
+
+INTERRUPTED_WHILE_IMPORTING = textwrap.dedent("""
+    import builtins, sys
+    real_import = builtins.__import__
+    def interrupting(name, *args, **kwargs):
+        if name == "typer":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)
+    builtins.__import__ = interrupting
+    sys.argv = ["seskeys", "list"]
+    from seskeys.__main__ import main
+    main()
+""")
+
+
+def test_ctrl_c_while_starting_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 130
+    assert result.stderr == "seskeys: interrupted; nothing half-written was kept\n"

@@ -195,13 +195,18 @@ def test_name_with_slash_is_refused_before_writing(offline_lpass: LpassFactory) 
     assert client.ls() == []
 
 
-def test_escape_sequences_in_values_survive(offline_lpass: LpassFactory) -> None:
+def test_escape_sequences_in_values_survive_and_are_refused_by_name(
+        offline_lpass: LpassFactory) -> None:
     """lpass strips ESC[...m from its text output when not on a TTY; we read JSON, which
-    escapes them, so they survive."""
-    vault = LastPassVault(offline_lpass(), LAYOUT, folder=FOLDER, journal=MemoryVault())
-    record = _new("k1", notes="red \x1b[31mtext\x1b[0m here")
-    vault.commit(Change([record], _event()))
-    assert vault.records()[0].notes == record.notes
+    escapes them, so they reach seskeys as written, which then names the item instead of
+    reading a value that would restyle the terminal (were ESC stripped, it would read)."""
+    record = _new("k1").model_copy(update={"notes": "red \x1b[31mtext\x1b[0m here"})
+    body = note.render_record(record, LAYOUT, include_secrets=True)
+    client = offline_lpass([Entry("3001", "k1", group=FOLDER, note=body)])
+    listing = LastPassVault(client, LAYOUT, folder=FOLDER, journal=MemoryVault()).read()
+    assert listing.records == []
+    assert [(f.name, f.reason) for f in listing.unreadable] == [
+        ("k1", "notes: control character U+001B is not allowed")]
 
 
 def test_entry_created_offline_has_id_0_and_is_named_by_path(

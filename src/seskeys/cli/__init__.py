@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
     debug = "--debug" in args
     word = _command_word(args)
     core = _CORE_COMMANDS.get(word or "")
-    app = build_app((core,), only=word) if core else build_app()
     try:
+        app = build_app((core,), only=word) if core else build_app()
         result = app(args=args, prog_name="seskeys", standalone_mode=False, obj=obj)
         if result == _INTERRUPTED:  # typer turns Ctrl-C into 130 without a word
             print("seskeys: interrupted; nothing half-written was kept", file=sys.stderr)

@@ -19,6 +19,7 @@ import typer
 
 from seskeys import config as cfg
 from seskeys.errors import InputError, PasswordUnavailable, VaultLocked
+from seskeys.formats.terminal import visible
 from seskeys.lifecycle import Actor
 from seskeys.vault import Vault
 from seskeys.vault.local import LocalVault
@@ -103,11 +104,11 @@ class AppContext:
 
     def say(self, message: str | RenderableType) -> None:
         """Progress and summaries go to stderr, so stdout stays machine-readable. Text is
-        written as it is (a key name like ``[/x]`` is not markup); styled text comes as a
-        rich ``Text``."""
+        written as it is (a key name like ``[/x]`` is not markup, control characters are
+        shown escaped); styled text comes as a rich ``Text``."""
         if isinstance(message, str):
             stream = self.err.file if self.err is not None else sys.stderr
-            stream.write(message + "\n")
+            stream.write(visible(message) + "\n")
             stream.flush()
         else:
             self.stderr().print(message, highlight=False)

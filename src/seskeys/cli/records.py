@@ -34,6 +34,8 @@ def _read_json_input(app: AppContext, source: str) -> dict[str, Any]:
         text = app.stdin.read() if source == "-" else Path(source).read_text("utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not UTF-8 text") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from seskeys.formats.table import cells
+from seskeys.formats.terminal import visible
 from seskeys.interop.lastpass_import import ImportReport, Outcome, RowResult
 from seskeys.interop.lastpass_note import BODY_FIELDS, lastpass_date
 from seskeys.interop.lastpass_sync import SyncItem
@@ -132,7 +133,7 @@ def sync_view(items: Sequence[SyncItem]) -> list[dict[str, str]]:
 
 
 def sync_table(items: Sequence[SyncItem], title: str) -> Table:
-    table = Table(title=Text(title))
+    table = Table(title=Text(visible(title)))
     for col in ("key_name", "access_key_id", "state", "fields", "done", "detail"):
         table.add_column(col, overflow="fold")
     for view in sync_view(items):

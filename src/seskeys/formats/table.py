@@ -10,6 +10,7 @@ from rich.text import Text
 
 from seskeys.checks import CheckReport, Severity
 from seskeys.events import Event, LogVerification
+from seskeys.formats.terminal import visible
 from seskeys.formats.views import change_text, place
 from seskeys.template import FIELDS
 
@@ -19,9 +20,9 @@ _STATUS_STYLE = {"active": "green", "inactive": "yellow", "revoked": "dim"}
 
 
 def cells(*values: str | Text) -> list[Text]:
-    """Table cells as literal text: a value from a record or a file, such as ``[/x]``, is
-    shown as written, never read as rich markup."""
-    return [v if isinstance(v, Text) else Text(v) for v in values]
+    """Table cells as literal text: a value from a record or a file, such as ``[/x]`` or an
+    escape sequence, is shown as written, never read as rich markup or by the terminal."""
+    return [v if isinstance(v, Text) else Text(visible(v)) for v in values]
 
 
 def records_table(rows: Sequence[Mapping[str, Any]]) -> Table:
@@ -54,7 +55,7 @@ def record_table(view: Mapping[str, Any]) -> Table:
 
 
 def events_table(events: Iterable[Event], title: str = "Event log") -> Table:
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(visible(title)), title_justify="left")
     for column in ("#", "When (UTC)", "Actor", "Action", "Ticket", "Key", "What changed"):
         table.add_column(column, overflow="fold")
     for e in events:
