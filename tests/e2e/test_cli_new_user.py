@@ -321,6 +321,36 @@ def test_stored_control_characters_are_shown_escaped(cli_vault: CliRunner) -> No
         assert "\x1b" not in result.stdout and "esc\\x1b[2Jname" in result.stdout, args
 
 
+def test_log_csv_keeps_every_value_whole(cli_vault: CliRunner) -> None:
+    long_name = "k" * 300
+    assert add(cli_vault, long_name, notes="line one\nline two").code == 0
+    rows = list(csv.DictReader(io.StringIO(cli_vault("log", "-o", "csv").stdout)))
+    added = rows[-1]["changes"]
+    assert f"key_name={long_name};" in added and "notes=line one\nline two" in added
+    table = cli_vault("log").stdout
+    assert long_name not in table  # the table cuts values to fit
+
+
+def test_a_line_of_text_is_never_folded(tmp_path: Path) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from seskeys import config
+    from seskeys.cli.context import AppContext
+
+    out = io.StringIO()
+    app = AppContext(config=config.Config(), out=Console(file=out, width=40))
+    app.emit(Text("log BROKEN at event 7: " + "a long reason " * 10))
+    assert out.getvalue().count("\n") == 1
+
+
+def test_markdown_cells_escape_backslashes_before_pipes() -> None:
+    from seskeys.formats.markdown import _cell
+
+    assert _cell("old\\|pipe") == "old\\\\\\|pipe"
+    assert _cell("a|b\nc") == "a\\|b c"
+
+
 def test_check_fail_on(cli_vault: CliRunner) -> None:
     add(cli_vault, iam_groups="")
     report = json.loads(cli_vault("check", "-o", "json", "--fail-on", "none").stdout)

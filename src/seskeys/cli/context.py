@@ -100,7 +100,10 @@ class AppContext:
             stream.write(value)
             stream.flush()
         else:
-            self.stdout().print(value)
+            from rich.text import Text
+
+            # A line of text is never folded (piped, the console is 160 wide); tables fold.
+            self.stdout().print(value, soft_wrap=isinstance(value, Text))
 
     def say(self, message: str | RenderableType) -> None:
         """Progress and summaries go to stderr, so stdout stays machine-readable. Text is

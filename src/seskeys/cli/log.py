@@ -59,7 +59,8 @@ def log(
     elif fmt is Output.JSONL:
         app.emit(to_jsonl(event_view(e) for e in events))
     elif fmt is Output.CSV:
-        app.emit(to_csv(({**event_view(e), "changes": change_text(e)} for e in events),
+        app.emit(to_csv(({**event_view(e), "changes": change_text(e, limit=None)}
+                         for e in events),
                         _CSV_COLUMNS))
     else:
         app.emit(events_table(events))

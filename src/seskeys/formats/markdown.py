@@ -7,7 +7,10 @@ from seskeys.formats.views import place
 
 
 def _cell(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    """A table cell. Backslashes are escaped before pipes, so a value's own backslash cannot
+    cancel the escape of the pipe after it."""
+    return (str(text if text is not None else "").replace("\\", "\\\\")
+            .replace("|", "\\|").replace("\n", " "))
 
 
 def findings_markdown(report: CheckReport, heading: str = "Findings") -> str:

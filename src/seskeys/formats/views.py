@@ -50,21 +50,25 @@ def event_view(event: Event) -> dict[str, Any]:
             "mac": event.mac}
 
 
-def change_text(event: Event) -> str:
+def change_text(event: Event, limit: int | None = 40) -> str:
+    """What an event changed, on one line for a table (values cut at ``limit``); with
+    ``limit=None``, every value whole, line breaks kept (CSV quotes them)."""
     parts = []
     for c in event.changes:
         if c.secret:
             parts.append(f"{c.field} (secret)")
         elif c.old is None:
-            parts.append(f"{c.field}={_short(c.new)}")
+            parts.append(f"{c.field}={_short(c.new, limit)}")
         else:
-            parts.append(f"{c.field}: {_short(c.old)} → {_short(c.new)}")
+            parts.append(f"{c.field}: {_short(c.old, limit)} → {_short(c.new, limit)}")
     text = "; ".join(parts)
     return f"{event.detail}; {text}" if event.detail and text else (event.detail or text)
 
 
-def _short(value: Any, limit: int = 40) -> str:
+def _short(value: Any, limit: int | None) -> str:
     text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if limit is None:
+        return text
     text = text.replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
