@@ -351,6 +351,13 @@ def test_markdown_cells_escape_backslashes_before_pipes() -> None:
     assert _cell("a|b\nc") == "a\\|b c"
 
 
+def test_error_messages_show_control_characters_escaped(cli_vault: CliRunner,
+                                                        tmp_path: Path) -> None:
+    missing = tmp_path / "no\x1b[2Jsuch.json"
+    error = one_error(cli_vault("add", "--from-json", str(missing)), 2, "cannot read")
+    assert "\x1b" not in error and "no\\x1b[2Jsuch.json" in error
+
+
 def test_check_fail_on(cli_vault: CliRunner) -> None:
     add(cli_vault, iam_groups="")
     report = json.loads(cli_vault("check", "-o", "json", "--fail-on", "none").stdout)

@@ -15,6 +15,7 @@ from seskeys import config as cfg
 from seskeys.cli.context import AppContext
 from seskeys.cli.options import flag
 from seskeys.errors import ExitCode, SeskeysError
+from seskeys.formats.terminal import visible
 
 _HELP = ("Keep Amazon SES access keys safe: an encrypted, ticketed ledger of every key, "
          "checked against your policy and your AWS accounts.\n\n"
@@ -131,9 +132,9 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
             import traceback  # only with --debug: costs start-up time
 
             traceback.print_exc()
-        print(f"seskeys: error: {exc.message}", file=sys.stderr)
+        print(f"seskeys: error: {visible(exc.message)}", file=sys.stderr)
         if exc.hint:
-            print(f"seskeys: hint: {exc.hint}", file=sys.stderr)
+            print(f"seskeys: hint: {visible(exc.hint)}", file=sys.stderr)
         return int(exc.exit_code)
     except _EXITS as exc:
         return int(getattr(exc, "exit_code", 0))
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
     except _USAGE_ERRORS as exc:
         format_message = getattr(exc, "format_message", None)
         message = format_message() if callable(format_message) else str(exc)
-        print(f"seskeys: error: {message}", file=sys.stderr)
+        print(f"seskeys: error: {visible(message)}", file=sys.stderr)
         command = getattr(getattr(exc, "ctx", None), "command_path", None)
         if command:
             print(f"seskeys: hint: `{command} --help` lists its options", file=sys.stderr)
