@@ -60,6 +60,8 @@ to its rotation chain.
 - **{LastPassType.DATE.value}** fields are ISO 8601 dates (`YYYY-MM-DD`) in JSON and CSV;
   `MM/DD/YYYY` and LastPass's `June,20,2020` are accepted on input.
 - **{LastPassType.TEXT_COPY.value}** fields are values people copy into consoles and tickets.
+- Every text field refuses control characters (terminal escape sequences, C1 controls,
+  direction overrides); tabs and line breaks are text.
 
 Revoking a key removes its secret but keeps a keyed fingerprint of it (and of its SMTP
 passwords), so a leaked copy of a revoked key is still recognised.
