@@ -358,6 +358,19 @@ def test_error_messages_show_control_characters_escaped(cli_vault: CliRunner,
     assert "\x1b" not in error and "no\\x1b[2Jsuch.json" in error
 
 
+def test_report_out_is_private_and_never_overwritten_by_accident(cli_vault: CliRunner,
+                                                                 tmp_path: Path) -> None:
+    add(cli_vault)
+    out = tmp_path / "report.json"
+    out.write_text("keep me")
+    out.chmod(0o644)
+    one_error(cli_vault("report", "-o", "json", "--out", str(out)), 2, "exists")
+    assert out.read_text() == "keep me"
+    assert cli_vault("report", "-o", "json", "--out", str(out), "--force").code == 0
+    assert "acme-mailer" in out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # was readable by others before
+
+
 def test_check_fail_on(cli_vault: CliRunner) -> None:
     add(cli_vault, iam_groups="")
     report = json.loads(cli_vault("check", "-o", "json", "--fail-on", "none").stdout)

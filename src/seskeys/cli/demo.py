@@ -16,6 +16,7 @@ from rich.text import Text
 from seskeys import demo as demo_data
 from seskeys.cli.context import AppContext, app_context
 from seskeys.cli.options import flag
+from seskeys.errors import InputError
 from seskeys.vault import crypto
 from seskeys.vault.local import LocalVault
 
@@ -53,6 +54,9 @@ def demo(
         seskeys demo
     """
     app = app_context(ctx)
+    if out is not None and out.exists():
+        raise InputError(f"{out} exists", hint="choose another --out; the demo never "
+                         "overwrites a file")
     report_path = out or Path(tempfile.mkdtemp(prefix="seskeys-demo-report-")) / "report.html"
     with tempfile.TemporaryDirectory(prefix="seskeys-demo-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)

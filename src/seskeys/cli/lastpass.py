@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import JSON_HELP, flag, output_format
+from seskeys.cli.options import JSON_HELP, flag, output_format, write_private
 from seskeys.errors import InputError
 from seskeys.events import Action, EventDraft
 from seskeys.events import Change as FieldChange
@@ -52,20 +51,6 @@ def _layout(app: AppContext, note_type: str | None, *, required: bool) -> Layout
     if required:
         layout.require_note_type()
     return layout
-
-
-def _write_private(path: str, text: str, force: bool) -> None:
-    """Write a file only its owner can read (0600), refusing to overwrite without --force."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | (0 if force else os.O_EXCL)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise InputError(f"{path} exists", hint="pass --force to overwrite it") from None
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
 
 
 def _confirm_secrets(app: AppContext, yes: bool) -> None:
@@ -126,7 +111,7 @@ def export_lastpass_csv(
     if file == "-":
         app.emit(text)
     else:
-        _write_private(file, text, force)
+        write_private(Path(file), text, force=force)
     app.say(f"exported {count} record(s) to {file}"
             + ("" if include_secrets else "; Password fields left empty (use "
                "--include-secrets to write them)"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -47,3 +49,20 @@ OUTPUT_HELP = "Output format: {}."
 JSON_HELP = "Print the result as JSON (where -o is offered, the same as -o json)."
 FAIL_ON_HELP = ("Exit 1 when a finding is at or above this severity "
                 "(info, low, medium, high, critical, or none).")
+
+
+def write_private(path: Path, text: str, *, force: bool) -> None:
+    """Write a file only its owner can read (0600, also when it replaces one that others
+    could read), refusing to overwrite without --force. Reports and exports name keys,
+    clients and tickets."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | (0 if force else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise InputError(f"{path} exists", hint="pass --force to overwrite it") from None
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)

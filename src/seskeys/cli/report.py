@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from seskeys import report as report_service
 from seskeys.cli.awsopts import EndpointOpt, ProfileOpt, RegionOpt, aws_options
 from seskeys.cli.context import AppContext, app_context
-from seskeys.cli.options import flag
+from seskeys.cli.options import flag, write_private
 from seskeys.errors import InputError
 from seskeys.vault import Vault
 
@@ -27,14 +26,6 @@ def _render(output: str, result: report_service.Report) -> str:
     from seskeys.formats.report_data import report_dict, report_markdown
 
     return report_markdown(result) if output == "markdown" else to_json(report_dict(result))
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a report file readable by its owner only (reports name keys, tickets, clients)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 def _aws_sections(app: AppContext, vault: Vault, live: bool, options: object,
@@ -95,6 +86,8 @@ def report(
     scan_paths: Annotated[list[Path] | None, typer.Option(
         "--scan", help="Scan this file or folder for leaked keys (repeatable).")] = None,
     title: Annotated[str, typer.Option(help="Report title.")] = "SES access key audit",
+    force: Annotated[bool, flag("--force", help="Overwrite the --out file if it exists.")
+                     ] = False,
 ) -> None:
     """Produce the audit report: key inventory per client, ledger checks, the AWS audit, a leak
     scan, the compliance view (ISO 27001, SOC 2, NIST, CISA CPG, CIS Controls, CIS AWS
@@ -124,7 +117,7 @@ def report(
         result = report_service.build(vault, app.config, app.clock(), sections, title=title)
     text = _render(output, result)
     if out:
-        write_private(out, text)
+        write_private(out, text, force=force)
         app.say(f"report written to {out}")
     else:
         app.emit(text)
