@@ -371,6 +371,16 @@ def test_report_out_is_private_and_never_overwritten_by_accident(cli_vault: CliR
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # was readable by others before
 
 
+def test_csv_cells_a_spreadsheet_would_run_are_defused(cli_vault: CliRunner) -> None:
+    assert add(cli_vault, client="=HYPERLINK(\"http://evil.example\")").code == 0
+    assert add(cli_vault, "@sum-key", client="-Globex").code == 0
+    rows = list(csv.DictReader(io.StringIO(cli_vault("list", "-o", "csv").stdout)))
+    assert {r["client"] for r in rows} == {"'=HYPERLINK(\"http://evil.example\")", "'-Globex"}
+    assert {r["key_name"] for r in rows} == {"acme-mailer", "'@sum-key"}
+    listed = {r["key_name"]: r["client"] for r in json.loads(cli_vault("list", "--json").stdout)}
+    assert listed["@sum-key"] == "-Globex"  # JSON keeps values as they are
+
+
 def test_check_fail_on(cli_vault: CliRunner) -> None:
     add(cli_vault, iam_groups="")
     report = json.loads(cli_vault("check", "-o", "json", "--fail-on", "none").stdout)
