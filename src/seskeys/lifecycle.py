@@ -205,7 +205,8 @@ def revoked_copy(record: KeyRecord, vault: Vault, *, ticket: str, reason: str, o
                             "`seskeys aws rotate --resume` first")
     if on < record.created_on:
         raise ValidationFailed("revoked_on: the revocation date is before the creation date")
-    reason = v.no_secret_in("revocation_reason", reason.strip())
+    reason = v.no_secret_in("revocation_reason",
+                            v.no_control_characters("revocation_reason", reason.strip()))
     if not reason:
         raise ValidationFailed("revocation_reason: a reason is required")
     kept = _with_derived(record, vault)

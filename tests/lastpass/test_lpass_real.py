@@ -206,7 +206,8 @@ def test_escape_sequences_in_values_survive_and_are_refused_by_name(
     listing = LastPassVault(client, LAYOUT, folder=FOLDER, journal=MemoryVault()).read()
     assert listing.records == []
     assert [(f.name, f.reason) for f in listing.unreadable] == [
-        ("k1", "notes: control character U+001B is not allowed")]
+        ("k1", "notes: character U+001B is not allowed (a control character, or bytes that are "
+         "not UTF-8)")]
 
 
 def test_entry_created_offline_has_id_0_and_is_named_by_path(

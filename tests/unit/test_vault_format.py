@@ -178,3 +178,13 @@ def test_info_refuses_counts_the_sealed_state_does_not_hold(tmp_path: Path) -> N
     t.execute(path, "DELETE FROM records WHERE rowid = 1")
     with LocalVault.open(path, PASSWORD) as vault, pytest.raises(IntegrityError, match="2"):
         vault.info()
+
+
+def test_an_old_row_written_back_is_found_by_the_sealed_events_before_upgrading(
+        tmp_path: Path) -> None:
+    path = tmp_path / "replayed.db"
+    shutil.copy(FORMAT_1.with_name("format-1-replayed-row.db"), path)
+    before = path.read_bytes()
+    with pytest.raises(IntegrityError, match="not the version its newest event wrote"):
+        LocalVault.open(path, PASSWORD)
+    assert path.read_bytes() == before

@@ -149,6 +149,14 @@ def main(argv: list[str] | None = None, obj: AppContext | None = None) -> int:
         if command:
             print(f"seskeys: hint: `{command} --help` lists its options", file=sys.stderr)
         return int(ExitCode.USAGE)
+    except UnicodeError:  # argv, stdin or a password that is not UTF-8 text
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        print("seskeys: error: the input holds bytes that are not UTF-8 text (or half of a "
+              "character); nothing was written", file=sys.stderr)
+        return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         print("seskeys: interrupted; nothing half-written was kept", file=sys.stderr)
         return _INTERRUPTED

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from seskeys.checks import CheckReport
+from seskeys.formats.terminal import visible
 from seskeys.formats.views import place
 
 
-def _cell(text: object) -> str:
+def cell(text: object) -> str:
     """A table cell. Backslashes are escaped before pipes, so a value's own backslash cannot
     cancel the escape of the pipe after it."""
-    return (str(text if text is not None else "").replace("\\", "\\\\")
+    return (visible(str(text if text is not None else "")).replace("\\", "\\\\")
             .replace("|", "\\|").replace("\n", " "))
 
 
@@ -24,9 +25,9 @@ def findings_markdown(report: CheckReport, heading: str = "Findings") -> str:
                   + "---|---|"]
         for f in report.findings:
             subject = f"{f.account}: {f.subject}" if f.account else f.subject
-            where = f"{_cell(place(f))} | " if located else ""
-            lines.append(f"| {f.severity.value} | `{f.check_id}` | {_cell(subject)} | {where}"
-                         f"{_cell(f.message)} | {_cell(f.remediation)} |")
+            where = f"{cell(place(f))} | " if located else ""
+            lines.append(f"| {f.severity.value} | `{f.check_id}` | {cell(subject)} | {where}"
+                         f"{cell(f.message)} | {cell(f.remediation)} |")
     for s in report.skipped:
-        lines.append(f"- `{s.check_id}` {s.outcome.value}: {_cell(s.reason)}")
+        lines.append(f"- `{s.check_id}` {s.outcome.value}: {cell(s.reason)}")
     return "\n".join(lines) + "\n"

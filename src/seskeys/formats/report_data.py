@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from seskeys.formats.markdown import cell as _cell
 from seskeys.formats.markdown import findings_markdown
 from seskeys.formats.views import event_view, report_view
 from seskeys.report import Report
@@ -37,10 +38,6 @@ def report_dict(report: Report) -> dict[str, Any]:
         "activity": [asdict(m) for m in report.activity],
         "events": [event_view(e) for e in report.events],
     }
-
-
-def _cell(value: object) -> str:
-    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
 
 
 def report_markdown(report: Report) -> str:

@@ -852,7 +852,7 @@ def _upgrade_1_to_2(vault: LocalVault, txn: _Txn) -> None:
     binds each body to its page. Every row is authenticated and checked current first."""
     conn = txn.conn
     events = conn.execute("SELECT seq, record_id, mac, body FROM events ORDER BY seq").fetchall()
-    _, chain = vault._chain(events, txn.state)
+    decoded, chain = vault._chain(events, txn.state)
     if not chain.ok:
         raise IntegrityError(f"event log broken at event {chain.first_bad_seq}: "
                              f"{chain.problem}; the vault was not upgraded",
@@ -862,8 +862,15 @@ def _upgrade_1_to_2(vault: LocalVault, txn: _Txn) -> None:
         "(SELECT MAX(w.seq) FROM event_records w WHERE w.record_id = r.id), "
         "EXISTS (SELECT 1 FROM events e WHERE e.seq = r.event_seq) "
         "FROM records r ORDER BY r.rowid").fetchall()
+    newest: dict[str, int] = {}  # from the sealed events, not the clear index
+    for event in decoded:
+        newest.update(dict.fromkeys(event.records, event.seq))
     for row in rows:
         _check_types(row[:7], (str, int, int, bytes, bytes, bytes, bytes))
+        if newest.get(row[0]) != row[2]:
+            raise IntegrityError(f"record {row[0]} is not the version its newest event wrote "
+                                 "(an old row was written back); the vault was not upgraded",
+                                 hint="restore an undamaged copy")
     vault._check_fresh(rows)
     LocalVault._check_count(txn.state, len(rows))
     for statement in ("DROP INDEX records_name", "DROP INDEX records_akid",
