@@ -422,6 +422,26 @@ def test_a_master_password_that_is_not_utf8_is_one_error_line(
     assert result.code in (2, 3) and "Traceback" not in result.stderr, result.stderr
 
 
+def test_long_lists_print_as_aligned_plain_columns(cli_vault: CliRunner,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rich table costs about a millisecond a row; past the limit, `list` prints plain
+    columns (as wide as their widest cell, in terminal cells)."""
+    from rich.cells import cell_len
+
+    from seskeys.formats import table
+
+    add(cli_vault)
+    add(cli_vault, "globex-billing", client="Globex 日本")
+    monkeypatch.setattr(table, "RICH_TABLE_MAX_ROWS", 1)
+    lines = cli_vault("list").stdout.splitlines()
+    assert lines[0] == "2 record(s)"
+    assert lines[1].split() == ["Key", "name", "Client", "Status", "Access", "key", "Created",
+                                "Age", "(d)", "Rotation", "due", "Region"]
+    starts = {cell_len(line[:line.index("active")]) for line in lines[2:]}
+    assert starts == {lines[1].index("Status")}  # one column, aligned in terminal cells
+    assert {line.split()[0] for line in lines[2:]} == {"acme-mailer", "globex-billing"}
+
+
 def test_check_fail_on(cli_vault: CliRunner) -> None:
     add(cli_vault, iam_groups="")
     report = json.loads(cli_vault("check", "-o", "json", "--fail-on", "none").stdout)

@@ -13,3 +13,7 @@ def visible(text: str) -> str:
     an escape sequence from a record, a file or an e-mail cannot restyle or clear the
     terminal."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def has_control(text: str) -> bool:
+    return _CONTROL.search(text) is not None
