@@ -19,7 +19,10 @@ SCRIPT = Path(sys.executable).with_name("seskeys")
 # `seskeys add` with a pause inside the write transaction (after the row is written, before
 # COMMIT), announced on stdout, so the test can interrupt it at that exact instant.
 PAUSED_ADD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    # Ctrl-C raises KeyboardInterrupt here even if the test runner's worker ignores SIGINT
+    # (a child inherits an ignored signal, and Python then installs no handler for it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from seskeys.vault.local import LocalVault
     original = LocalVault._store
     def paused(self, *args, **kwargs):
