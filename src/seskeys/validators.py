@@ -31,8 +31,9 @@ _SMTP_LIKE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{43}=(?![A-Za-z0-9/+=])
 # clear it, direction marks and overrides reorder what is shown. Tabs and line breaks are text
 # (a LastPass note keeps them; one-line fields escape them there). Lone surrogates (bytes that
 # were not UTF-8, or a JSON escape of half a character) are no text at all.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
-                      "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+CONTROL_CHARACTERS = ("\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                      "\u202a-\u202e\u2066-\u2069\ud800-\udfff")  # a regex class body
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _MIN_DISTINCT = 20
 _MIN_DISTINCT_GLUED = 24
 _MIN_CHANGES_GLUED = 19

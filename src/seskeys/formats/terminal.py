@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls, DEL and the direction overrides; tab and newline are kept.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from seskeys.validators import CONTROL_CHARACTERS
+
+# What records may not hold, and a carriage return, which would overwrite the line shown;
+# tab and newline are kept.
+_CONTROL = re.compile(f"[\r{CONTROL_CHARACTERS}]")
 
 
 def visible(text: str) -> str:

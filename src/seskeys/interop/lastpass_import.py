@@ -23,7 +23,7 @@ from seskeys.interop import lastpass_note as note
 from seskeys.interop.lastpass_csv import SECURE_NOTE_URL, Header, Row
 from seskeys.interop.lastpass_csv import write as write_csv
 from seskeys.interop.records import NeedsReview, differences, read_record
-from seskeys.model import KeyRecord
+from seskeys.model import KeyRecord, Status
 from seskeys.redact import mask_key_id
 from seskeys.smtp import smtp_password_version
 from seskeys.template import SECRET_FIELDS
@@ -83,10 +83,12 @@ _Result = Callable[[Outcome, str], _Plan]
 
 @dataclass
 class _State:
-    """What earlier rows of the same file claimed: access key ids and live key names."""
+    """What earlier rows of the same file claimed (access key ids and live key names), and
+    the key names live records of the vault hold, read once for the whole file."""
 
     keys: dict[str, tuple[int, KeyRecord]] = field(default_factory=dict)
     names: dict[str, int] = field(default_factory=dict)
+    live_in_vault: frozenset[str] = frozenset()
 
 
 def _kind(row: Row, parsed: note.ParsedNote) -> str:
@@ -238,7 +240,7 @@ def _dedupe(record: KeyRecord, vault: Vault, state: _State, line: int, result: _
     if not record.revoked:
         if name in state.names:
             return result(Outcome.REVIEW, f"key name also used by line {state.names[name]}")
-        if any(not r.revoked for r in vault.by_name(record.key_name)):
+        if name in state.live_in_vault:
             return result(Outcome.REVIEW, "key name already used by a live record")
         state.names[name] = line
     state.keys[record.access_key_id] = (line, record)
@@ -281,7 +283,8 @@ def import_rows(rows: Sequence[Row], vault: Vault, actor: lifecycle.Actor, *,
                 strict: bool = False, source: str = "lastpass-csv") -> ImportReport:
     """Plan every row, then write the importable ones in one transaction (unless dry run)."""
     ticket = actor.ticket(ticket)
-    state = _State()
+    state = _State(live_in_vault=frozenset(
+        s.key_name.casefold() for s in vault.summaries() if s.status is not Status.REVOKED))
     plans = [plan_row(row, layout, vault, today=actor.today, state=state) for row in rows]
     results = tuple(p.result for p in plans)
     if strict and any(r.outcome.bad for r in results):
